@@ -1,0 +1,17 @@
+"""Errors that the command line turns into one-line messages instead of tracebacks."""
+
+
+class TalkingHeadError(Exception):
+    """Base class for errors caused by the user's input or environment, not by a bug."""
+
+
+class InputError(TalkingHeadError, ValueError):
+    """An input file or value is unusable (unreadable, empty, wrong kind). The message names it."""
+
+
+class NoFaceError(InputError):
+    """No face was found in an image."""
+
+
+class MissingWeightsError(TalkingHeadError, FileNotFoundError):
+    """Optional third-party weights were asked for but are not where the user said they are."""

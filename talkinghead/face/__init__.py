@@ -1,0 +1,1 @@
+"""Face analysis: landmark backends, landmark layouts and the pose-normalised face frame."""

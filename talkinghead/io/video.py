@@ -1,0 +1,402 @@
+"""Writing H.264 mp4 files from rendered chunks, and reading videos frame by frame.
+
+Everything goes through the ffmpeg binary bundled with imageio-ffmpeg. Frames are piped to
+ffmpeg as raw RGB while they are rendered, so memory stays constant however long the video.
+Outputs are written to a hidden ".NAME.partial.SUFFIX" file next to the target and renamed
+only once ffmpeg has succeeded, so an interrupted run never leaves a half-written video.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError, TalkingHeadError
+from ..types import AudioClip, RenderedChunk
+from .audio import ffmpeg_exe, ffmpeg_file_arg, last_line, write_wav
+from .image import limit_size
+
+VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv")
+AUDIO_BITRATE = "128k"
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What ffmpeg reports about a video file.
+
+    width, height: size of the decoded frames in pixels (after any rotation metadata).
+    num_frames: round(duration * fps), which can be off by a frame or two for some files.
+    video_codec, pix_fmt, audio_codec: ffmpeg's names, e.g. "h264", "yuv420p", "aac";
+        audio_codec is "" when there is no audio track.
+    """
+
+    fps: float
+    num_frames: int
+    width: int
+    height: int
+    duration: float
+    has_audio: bool
+    video_codec: str = ""
+    pix_fmt: str = ""
+    audio_codec: str = ""
+
+
+def check_output_path(path: str | Path) -> Path:
+    """Validate where a video will be written before any work starts.
+
+    Returns the path; raises InputError when its folder does not exist or its suffix is not
+    .mp4, .mov or .mkv.
+    """
+    path = Path(path).expanduser()
+    if path.suffix.lower() not in VIDEO_SUFFIXES:
+        raise InputError(f"{path}: output video must end in {', '.join(VIDEO_SUFFIXES)}")
+    folder = path.parent
+    if not folder.is_dir():
+        raise InputError(f"output folder {folder} does not exist")
+    if path.is_dir():
+        raise InputError(f"{path}: output video path is a folder")
+    return path
+
+
+def write_video(
+    path: str | Path,
+    chunks: Iterable[RenderedChunk],
+    *,
+    fps: float,
+    audio: AudioClip | None = None,
+    masks_path: str | Path | None = None,
+    progress: Callable[[int], None] | None = None,
+    crf: int = 18,
+    preset: str = "veryfast",
+) -> Path:
+    """Encode rendered chunks as an H.264 (yuv420p) video, with the audio muxed in as AAC.
+
+    chunks: RenderedChunk with frames (n, H, W, 3) uint8 RGB and masks (n, H, W) uint8; every
+        frame supplied becomes exactly one video frame. Odd sizes are padded to even ones by
+        repeating the last row / column, as yuv420p needs.
+    audio: muxed from `audio.path` when that file exists (no second lossy generation of the
+        samples), otherwise from the samples. Only the first `audio.duration` seconds are used.
+    masks_path: if given, the masks are written as a second, gray-looking H.264 video.
+    progress: called with the number of frames written so far after each chunk.
+    Returns the final path. On any error or interrupt nothing is left at either path.
+    """
+    path = check_output_path(path)
+    masks_path = check_output_path(masks_path) if masks_path is not None else None
+    if masks_path is not None and masks_path.resolve() == path.resolve():
+        raise InputError(f"{path}: the video and the masks cannot be written to the same file")
+    if fps <= 0:
+        raise ValueError(f"fps must be positive, got {fps}")
+    settings = _Settings(fps=fps, crf=crf, preset=preset)
+    encoders: list[_Encoder] = []
+    temp_files: list[Path] = []
+    try:
+        audio_args = _audio_input(audio, temp_files) if audio is not None else []
+        _encode(chunks, path, masks_path, settings, audio_args, encoders, progress)
+        for encoder in encoders:
+            encoder.finish()
+        for encoder in encoders:
+            encoder.commit()
+    except BaseException:
+        # BaseException so that Ctrl-C and a generator closed mid-way also clean up.
+        for encoder in encoders:
+            encoder.abort()
+        raise
+    finally:
+        for temp in temp_files:
+            temp.unlink(missing_ok=True)
+    return path
+
+
+@dataclass(frozen=True)
+class _Settings:
+    fps: float
+    crf: int
+    preset: str
+
+
+def _encode(
+    chunks: Iterable[RenderedChunk],
+    path: Path,
+    masks_path: Path | None,
+    settings: _Settings,
+    audio_args: list[str],
+    encoders: list[_Encoder],
+    progress: Callable[[int], None] | None,
+) -> None:
+    """Pipe every chunk into the encoders, which are started (into `encoders`) on the first one."""
+    written = 0
+    size: tuple[int, int] | None = None
+    for chunk in chunks:
+        frames, masks = _frames_of(chunk)
+        if size is None:
+            size = frames.shape[1:3]
+            encoders.append(_video_encoder(path, size, settings, audio_args))
+            if masks_path is not None:
+                encoders.append(_masks_encoder(masks_path, size, settings))
+        elif frames.shape[1:3] != size:
+            raise ValueError(f"frame size changed from {size} to {frames.shape[1:3]} at frame {written}")
+        encoders[0].write(frames)
+        if masks_path is not None:
+            encoders[1].write(masks)
+        written += len(frames)
+        if progress is not None:
+            progress(written)
+    if written == 0:
+        raise InputError(f"{path}: no frames to write")
+
+
+def _frames_of(chunk: RenderedChunk) -> tuple[np.ndarray, np.ndarray]:
+    """Frames (n, H', W', 3) and masks (n, H', W') of a chunk, uint8, padded to even H', W'."""
+    frames, masks = chunk.frames, chunk.masks
+    if frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[-1] != 3:
+        raise ValueError(f"frames must be (n, H, W, 3) uint8, got {frames.shape} {frames.dtype}")
+    if masks.dtype != np.uint8 or masks.shape != frames.shape[:3]:
+        raise ValueError(f"masks must be {frames.shape[:3]} uint8, got {masks.shape} {masks.dtype}")
+    return _pad_even(frames), _pad_even(masks)
+
+
+def _pad_even(array: np.ndarray) -> np.ndarray:
+    """Repeat the last row / column of (n, H, W, ...) so that H and W are even."""
+    pad_h, pad_w = array.shape[1] % 2, array.shape[2] % 2
+    if not (pad_h or pad_w):
+        return array
+    widths = [(0, 0), (0, pad_h), (0, pad_w)] + [(0, 0)] * (array.ndim - 3)
+    return np.pad(array, widths, mode="edge")
+
+
+def _audio_input(audio: AudioClip, temp_files: list[Path]) -> list[str]:
+    """ffmpeg input arguments for the clip's audio; a temporary WAV is added to `temp_files`."""
+    source = Path(audio.path) if audio.path else None
+    if source is None or not source.is_file():
+        handle, name = tempfile.mkstemp(prefix="talkinghead-", suffix=".wav")
+        os.close(handle)
+        source = Path(name)
+        temp_files.append(source)
+        write_wav(source, audio)
+    # -t trims the source to the clip, in case the clip was cut after it was loaded.
+    return ["-t", f"{audio.duration:.6f}", "-i", ffmpeg_file_arg(source)]
+
+
+def _raw_input(size: tuple[int, int], pix_fmt: str, fps: float) -> list[str]:
+    """ffmpeg arguments that read raw frames of `size` (H, W) from stdin."""
+    rate = Fraction(fps).limit_denominator(1001)
+    height, width = size
+    return ["-f", "rawvideo", "-pix_fmt", pix_fmt, "-s", f"{width}x{height}",
+            "-framerate", f"{rate.numerator}/{rate.denominator}", "-i", "pipe:0"]  # fmt: skip
+
+
+def _h264_output(path: Path, settings: _Settings) -> list[str]:
+    """ffmpeg output arguments for an H.264 yuv420p video stream."""
+    args = ["-c:v", "libx264", "-preset", settings.preset, "-crf", str(settings.crf),
+            "-pix_fmt", "yuv420p",
+            # ffmpeg converts RGB with the BT.601 matrix; saying so stops players guessing.
+            "-colorspace", "smpte170m", "-color_range", "tv"]  # fmt: skip
+    if path.suffix.lower() in (".mp4", ".mov"):
+        # The index goes at the front so that players can start before the whole file loads.
+        args += ["-movflags", "+faststart"]
+    return args
+
+
+def _video_encoder(path: Path, size: tuple[int, int], settings: _Settings, audio_args: list[str]) -> _Encoder:
+    inputs = _raw_input(size, "rgb24", settings.fps) + audio_args
+    outputs = ["-map", "0:v:0"] + _h264_output(path, settings)
+    if audio_args:
+        # Mapped after the video so that the video is stream 0, as most tools expect.
+        outputs += ["-map", "1:a:0", "-c:a", "aac", "-b:a", AUDIO_BITRATE]
+    return _Encoder(path, inputs + outputs)
+
+
+def _masks_encoder(path: Path, size: tuple[int, int], settings: _Settings) -> _Encoder:
+    # One byte per pixel on the pipe; ffmpeg spreads it into yuv420p with neutral chroma.
+    inputs = _raw_input(size, "gray", settings.fps)
+    return _Encoder(path, inputs + ["-map", "0:v:0"] + _h264_output(path, settings))
+
+
+class _Encoder:
+    """One ffmpeg process turning frames written to its stdin into a file, atomically.
+
+    The file is written as a hidden ".NAME.partial.SUFFIX" sibling; `commit` renames it,
+    `abort` kills ffmpeg and deletes it.
+    """
+
+    def __init__(self, path: Path, args: list[str]) -> None:
+        self.path = path
+        self.partial = path.with_name(f".{path.stem}.partial{path.suffix}")
+        # stderr goes to a file, not a pipe: a pipe nobody reads could fill up and stall ffmpeg.
+        self._log = tempfile.TemporaryFile()
+        command = [ffmpeg_exe(), "-nostdin", "-v", "error", "-y", *args, ffmpeg_file_arg(self.partial)]
+        try:
+            self._process = subprocess.Popen(
+                command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log
+            )
+        except BaseException:
+            self._log.close()
+            raise
+
+    def write(self, frames: np.ndarray) -> None:
+        """Send (n, H, W[, 3]) uint8 frames to ffmpeg (blocks while ffmpeg catches up)."""
+        try:
+            self._process.stdin.write(np.ascontiguousarray(frames).tobytes())
+        except BrokenPipeError:
+            # ffmpeg quit early; its log says why.
+            self._process.wait()
+            raise self._failure() from None
+
+    def finish(self) -> None:
+        """Signal the end of the frames and wait until ffmpeg has written the file."""
+        with suppress(BrokenPipeError):
+            # ffmpeg may already have quit; its exit code below tells whether that was a failure.
+            self._process.stdin.close()
+        if self._process.wait() != 0:
+            raise self._failure()
+
+    def commit(self) -> None:
+        """Move the finished file to its final name."""
+        os.replace(self.partial, self.path)
+        self._log.close()
+
+    def abort(self) -> None:
+        """Stop ffmpeg and remove anything it wrote."""
+        if self._process.poll() is None:
+            self._process.kill()
+        with suppress(OSError):
+            # Closing flushes buffered frames into a dead pipe, which fails; nothing is lost.
+            self._process.stdin.close()
+        self._process.wait()
+        self.partial.unlink(missing_ok=True)
+        self._log.close()
+
+    def _failure(self) -> TalkingHeadError:
+        self._log.seek(0)
+        message = last_line(self._log.read())
+        return TalkingHeadError(f"{self.path}: ffmpeg could not write the video ({message})")
+
+
+def probe_video(path: str | Path) -> VideoInfo:
+    """Size, frame rate, duration and codecs of a video file, from ffmpeg's header dump.
+
+    Raises InputError naming the file when it is missing, unreadable or has no video track.
+    """
+    name = str(path)
+    if not os.path.isfile(path):
+        raise InputError(f"{name}: cannot read video (file not found)")
+    command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", ffmpeg_file_arg(path)]
+    # Without an output ffmpeg exits with 1 after printing the header, so the code means nothing.
+    log = subprocess.run(command, capture_output=True, check=False).stderr.decode("utf-8", "replace")
+    if "Input #0" not in log:
+        raise InputError(f"{name}: cannot read video ({last_line(log)})")
+    return _parse_header(name, log)
+
+
+def _parse_header(name: str, log: str) -> VideoInfo:
+    """VideoInfo from the text `ffmpeg -i FILE` prints to stderr."""
+    streams = [line for line in log.splitlines() if line.lstrip().startswith("Stream #")]
+    videos = [line for line in streams if " Video: " in line and "(attached pic)" not in line]
+    audios = [line for line in streams if " Audio: " in line]
+    if not videos:
+        raise InputError(f"{name}: cannot read video (no video track)")
+    video = videos[0].split(" Video: ", 1)[1]
+    codec, pix_fmt = _codec_and_format(video)
+    width, height = _frame_size(name, video)
+    if _rotation(log) % 180 == 90:
+        # ffmpeg rotates frames upright when decoding, so they come out transposed.
+        width, height = height, width
+    fps = _rate(video)
+    duration = _duration(log)
+    audio_codec = _codec_and_format(audios[0].split(" Audio: ", 1)[1])[0] if audios else ""
+    return VideoInfo(
+        fps=fps,
+        num_frames=int(round(duration * fps)),
+        width=width,
+        height=height,
+        duration=duration,
+        has_audio=bool(audios),
+        video_codec=codec,
+        pix_fmt=pix_fmt,
+        audio_codec=audio_codec,
+    )
+
+
+def _fields(description: str) -> list[str]:
+    """Comma-separated fields of a stream description, ignoring commas inside parentheses."""
+    return re.split(r",\s*(?![^()]*\))", description)
+
+
+def _frame_size(name: str, video: str) -> tuple[int, int]:
+    """(width, height) from the "64x48" field of a video stream description."""
+    # Only whole fields count: the codec tag "(avc1 / 0x31637661)" also looks like a size.
+    for field in _fields(video)[1:]:
+        match = re.match(r"(\d+)x(\d+)\b", field)
+        if match:
+            return int(match.group(1)), int(match.group(2))
+    raise InputError(f"{name}: cannot read video (no frame size in ffmpeg's report)")
+
+
+def _codec_and_format(description: str) -> tuple[str, str]:
+    """("h264", "yuv420p") from "h264 (High) (avc1 / 0x31637661), yuv420p(tv, progressive), ..."."""
+    # The codec is the first word, the pixel format the second field.
+    fields = _fields(description)
+    codec = fields[0].split()[0] if fields[0].split() else ""
+    pix_fmt = fields[1].split("(")[0].strip() if len(fields) > 1 else ""
+    return codec, pix_fmt
+
+
+def _rate(video: str) -> float:
+    """Frames per second from a video stream line ("25 fps", else "25 tbr"); 0 if absent."""
+    for unit in ("fps", "tbr"):
+        match = re.search(rf"([\d.]+)(k?) {unit}\b", video)
+        if match:
+            return float(match.group(1)) * (1000.0 if match.group(2) else 1.0)
+    return 0.0
+
+
+def _duration(log: str) -> float:
+    """Seconds from "Duration: 00:01:02.50"; 0 when ffmpeg says N/A (e.g. a raw stream)."""
+    match = re.search(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)", log)
+    if match is None:
+        return 0.0
+    hours, minutes, seconds = match.groups()
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+
+
+def _rotation(log: str) -> int:
+    """Rotation in degrees from the display matrix side data (0 if there is none)."""
+    match = re.search(r"rotation of (-?[\d.]+) degrees", log)
+    return int(round(float(match.group(1)))) % 360 if match else 0
+
+
+def read_video(path: str | Path, max_size: int | None = None) -> Iterator[np.ndarray]:
+    """Stream the frames of a video as (H, W, 3) uint8 RGB arrays, upright.
+
+    max_size: if given, frames are shrunk so that the longer side is at most this many pixels.
+    Raises InputError naming the file at once when ffmpeg cannot open it, and while iterating
+    when the data turns out to be corrupt.
+    """
+    probe_video(path)  # checked here, not on the first next(), so the error comes at the call
+    return _frames(path, max_size)
+
+
+def _frames(path: str | Path, max_size: int | None) -> Iterator[np.ndarray]:
+    import imageio_ffmpeg
+
+    reader = imageio_ffmpeg.read_frames(ffmpeg_file_arg(path))
+    try:
+        width, height = next(reader)["size"]
+        for data in reader:
+            # A copy, because arrays over the bytes ffmpeg produced would be read-only.
+            frame = np.frombuffer(data, dtype=np.uint8).reshape(height, width, 3).copy()
+            yield limit_size(frame, max_size)[0] if max_size else frame
+    except (OSError, RuntimeError) as exc:
+        # imageio-ffmpeg raises these when ffmpeg stops mid-file (corrupt or truncated data).
+        raise InputError(f"{path}: cannot decode video ({last_line(str(exc))})") from None
+    finally:
+        reader.close()  # stops ffmpeg when the caller quits early

@@ -1,0 +1,1 @@
+"""Motion: expression bases, head motion, blinks and the per-pipeline motion models."""

@@ -1,0 +1,1 @@
+"""Renderers: turn a SourceFace and a MotionSequence into frames and manipulation masks."""
