@@ -63,3 +63,5 @@ EXPRESSION_BASES: Registry = Registry(
     "expression basis", {"geometric": "talkinghead.motion.geometric_basis:GeometricBasis"}
 )
 RENDERERS: Registry = Registry("renderer", {"warp": "talkinghead.render.warp:WarpRenderer"})
+
+DEFAULT_PIPELINE = "baseline"

@@ -23,6 +23,7 @@ import numpy as np
 from ..errors import InputError, TalkingHeadError
 from ..types import AudioClip, RenderedChunk
 from .audio import ffmpeg_exe, ffmpeg_file_arg, last_line, write_wav
+from .background import iterate_in_background
 from .image import limit_size
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv")
@@ -100,7 +101,7 @@ def write_video(
     temp_files: list[Path] = []
     try:
         audio_args = _audio_input(audio, temp_files) if audio is not None else []
-        _encode(chunks, path, masks_path, settings, audio_args, encoders, progress)
+        _encode(iterate_in_background(chunks), path, masks_path, settings, audio_args, encoders, progress)
         for encoder in encoders:
             encoder.finish()
         for encoder in encoders:

@@ -101,7 +101,8 @@ def build_flow_grid(
     reach = face_scale * np.where(pts[outside, 1] > chin_y, config.neck_reach, config.hair_reach)
     weight[outside] *= np.exp(-((distance / reach) ** 2))[:, None]
 
-    weight *= _border_taper(pts, image_size, config.border_margin)[:, None]
+    cell = image_size[1] / shape[1]
+    weight *= _border_taper(pts, image_size, config.border_margin, cell)[:, None]
     return FlowGrid(
         index=torch.from_numpy(index),
         weight=torch.from_numpy(weight.astype(np.float32)),
@@ -138,11 +139,13 @@ def _nearest_on_hull(control: np.ndarray, pts: np.ndarray) -> tuple[np.ndarray, 
     )
 
 
-def _border_taper(pts: np.ndarray, image_size: tuple[int, int], margin: float) -> np.ndarray:
+def _border_taper(pts: np.ndarray, image_size: tuple[int, int], margin: float, cell: float) -> np.ndarray:
+    """(G,) weights: 0 on the outermost cells (so the upsampled flow is 0 at the image edge),
+    rising smoothly to 1 over `margin` of the shorter side."""
     height, width = image_size
     width_px = max(3.0, margin * min(height, width))
     to_border = np.minimum.reduce([pts[:, 0] + 0.5, pts[:, 1] + 0.5, width - 0.5 - pts[:, 0], height - 0.5 - pts[:, 1]])
-    t = np.clip(to_border / width_px, 0.0, 1.0)
+    t = np.clip((to_border - 0.75 * cell) / width_px, 0.0, 1.0)
     return t * t * (3 - 2 * t)
 
 

@@ -11,6 +11,7 @@ CPU (measured faster there, see benchmarks/bench_generate.py) and grid_sample el
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 
 import cv2
@@ -30,9 +31,12 @@ from .eyelids import LidStyle, paint_eyelid
 from .flow import FlowGrid, FlowGridConfig, build_flow_grid, forward_field, invert_flow
 from .mouth import MouthStyle, paint_mouth
 
-# Below this much extra inner-lip gap (canonical units) the warped lips are left alone; the
-# painted cavity reaches full strength at MOUTH_FULL.
-MOUTH_FULL = 0.06
+# The warp stretches whatever the photo shows between the lips (teeth of a smiling photo stretch
+# convincingly up to about 3x). The cavity is painted where the opening is stretched more than
+# STRETCH_OK times, reaching full strength at twice that, and only for openings wider than
+# MIN_EXTRA_GAP (canonical units) beyond the photo's.
+STRETCH_OK = 3.0
+MIN_EXTRA_GAP = 0.03
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,10 @@ class WarpRendererConfig:
     paint_mouth: bool = True
     paint_eyelids: bool = True
     device: str = "cpu"
+    cpu_threads: int = 1
+    """torch and OpenCV threads while rendering on CPU. The per-frame work is small; measured
+    on a 2-core machine, handing it to a second thread costs more than it gains, and the video
+    encoder runs on the other core meanwhile."""
     warp_backend: str = "auto"
     """"cv2" (cv2.remap), "torch" (grid_sample), or "auto": cv2 on CPU, torch on GPU."""
 
@@ -68,6 +76,26 @@ class PreparedFace:
     lid_style: LidStyle
     base_map: np.ndarray  # (H, W, 2) float32 pixel coordinates, for cv2.remap
     image_tensor: torch.Tensor | None  # (1, 3, H, W) float32 in [0, 255] for grid_sample
+
+
+def mouth_paint_strength(target_gap: float, source_gap: float) -> float:
+    """0..1: how much of the target mouth opening must be painted rather than stretched."""
+    stretch = target_gap / max(source_gap, 1e-3)
+    need = np.clip((stretch - STRETCH_OK) / STRETCH_OK, 0.0, 1.0)
+    return float(need * np.clip((target_gap - source_gap) / MIN_EXTRA_GAP, 0.0, 1.0))
+
+
+@contextlib.contextmanager
+def cpu_threads(count: int):
+    """Run a block with `count` torch and OpenCV CPU threads, restoring the settings after."""
+    previous = torch.get_num_threads(), cv2.getNumThreads()
+    torch.set_num_threads(count)
+    cv2.setNumThreads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous[0])
+        cv2.setNumThreads(previous[1])
 
 
 class WarpRenderer(Renderer):
@@ -137,7 +165,12 @@ class WarpRenderer(Renderer):
         return pixels + torch.nn.functional.pad(shift, (0, 1))[:, None, :]
 
     def render(self, prepared: PreparedFace, motion: MotionSequence, start: int = 0) -> RenderedChunk:
-        prep = prepared
+        if self.device.type != "cpu":
+            return self._render(prepared, motion, start)
+        with cpu_threads(self.config.cpu_threads):
+            return self._render(prepared, motion, start)
+
+    def _render(self, prep: PreparedFace, motion: MotionSequence, start: int) -> RenderedChunk:
         q = self.canonical_targets(prep, motion)
         targets = self.posed(prep, motion, q)
         source_xy = torch.as_tensor(prep.source.landmarks[:, :2], dtype=torch.float64, device=self.device)
@@ -182,8 +215,7 @@ class WarpRenderer(Renderer):
         inner_up, inner_low = list(layout.inner_lip_upper), list(layout.inner_lip_lower)
         for i in range(len(frames)):
             if cfg.paint_mouth:
-                extra = inner_lip_gap(q_np[i], layout) - prep.source_gap
-                strength = float(np.clip(extra / MOUTH_FULL, 0.0, 1.0))
+                strength = mouth_paint_strength(inner_lip_gap(q_np[i], layout), prep.source_gap)
                 paint_mouth(frames[i], masks[i], xy[i, inner_up], xy[i, inner_low], strength, prep.mouth_style)
             if cfg.paint_eyelids:
                 self._paint_eyes(prep, motion.eyelids[i], xy[i], open_xy[i], frames[i], masks[i])

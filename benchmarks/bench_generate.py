@@ -1,0 +1,120 @@
+"""Speed of generation, stage by stage, at several image sizes.
+
+    python benchmarks/bench_generate.py [--image IMG] [--audio AUDIO] [--sizes 256 512]
+                                        [--pipeline baseline] [--warp-backend cv2|torch]
+
+For each size the photo is resized to SIZE x SIZE and the stages are timed separately: face
+analysis, audio loading, motion, rendering (frames in memory, not encoded), encoding (H.264 +
+AAC from rendered frames), then end to end as the CLI does it (render and encode streamed,
+overlapping). Prints the machine, threads and settings with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from talkinghead.api import load_pipeline  # noqa: E402
+from talkinghead.io.image import load_image  # noqa: E402
+from talkinghead.io.video import write_video  # noqa: E402
+from talkinghead.render.warp import WarpRendererConfig  # noqa: E402
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def square(image: np.ndarray, size: int) -> np.ndarray:
+    h, w = image.shape[:2]
+    side = min(h, w)
+    y0, x0 = (h - side) // 2, (w - side) // 2
+    crop = image[y0 : y0 + side, x0 : x0 + side]
+    interpolation = cv2.INTER_AREA if side > size else cv2.INTER_CUBIC
+    return cv2.resize(crop, (size, size), interpolation=interpolation)
+
+
+def timed(fn):
+    start = time.perf_counter()
+    value = fn()
+    return value, time.perf_counter() - start
+
+
+def bench_size(pipeline, image: np.ndarray, audio: str, size: int, seed: int) -> dict:
+    options = pipeline.parse_options({"max_size": max(size, 32)})
+    photo = square(image, size)
+    source, t_face = timed(lambda: pipeline.load_source(photo, options))
+    clip, t_audio = timed(lambda: pipeline.load_audio(audio))
+    motion, t_motion = timed(lambda: pipeline.make_motion(source, clip, seed=seed, options=options))
+    from talkinghead.types import GenerationResult
+
+    result = GenerationResult(source=source, audio=clip, motion=motion, renderer=pipeline.renderer)
+    chunks, t_render = timed(lambda: list(result.iter_chunks()))
+    with tempfile.TemporaryDirectory() as tmp:
+        _, t_encode = timed(lambda: write_video(Path(tmp) / "a.mp4", chunks, fps=result.fps, audio=clip))
+        del chunks
+        _, t_stream = timed(lambda: result.save(Path(tmp) / "b.mp4"))
+    frames = result.num_frames
+    return {
+        "size": size,
+        "frames": frames,
+        "face": t_face,
+        "audio": t_audio,
+        "motion": t_motion,
+        "render": t_render,
+        "encode": t_encode,
+        "render_fps": frames / t_render,
+        "end_to_end": t_face + t_audio + t_motion + t_stream,
+        "end_to_end_fps": frames / (t_face + t_audio + t_motion + t_stream),
+        "audio_seconds": clip.duration,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--image", default=str(ROOT / "demos" / "astronaut.png"))
+    parser.add_argument("--audio", default=str(ROOT / "demos" / "speech.wav"))
+    parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512])
+    parser.add_argument("--pipeline", default="baseline")
+    parser.add_argument("--warp-backend", default="auto", choices=["auto", "cv2", "torch"])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    renderer_config = WarpRendererConfig(warp_backend=args.warp_backend, device=args.device)
+    pipeline = load_pipeline(args.pipeline, renderer_config=renderer_config)
+    image = load_image(args.image)
+    print(f"machine: {cpu_name()}, {os.cpu_count()} cores, {platform.platform()}")
+    print(f"torch {torch.__version__}: {torch.get_num_threads()} threads (renderer uses {renderer_config.cpu_threads} on CPU), cv2 threads {cv2.getNumThreads()}")
+    print(f"settings: pipeline={args.pipeline} device={args.device} warp={args.warp_backend} image={args.image} audio={args.audio} seed={args.seed}")
+    pipeline.load_source(square(image, 256), pipeline.parse_options({}))  # warm-up: model load, imports
+    header = f"{'size':>5} {'frames':>6} {'face s':>7} {'audio s':>7} {'motion s':>8} {'render s':>8} {'encode s':>8} {'render fps':>10} {'e2e s':>7} {'e2e fps':>7} {'audio s':>7}"
+    print(header)
+    for size in args.sizes:
+        r = bench_size(pipeline, image, args.audio, size, args.seed)
+        print(
+            f"{r['size']:>5} {r['frames']:>6} {r['face']:>7.3f} {r['audio']:>7.3f} {r['motion']:>8.3f} {r['render']:>8.2f} "
+            f"{r['encode']:>8.2f} {r['render_fps']:>10.1f} {r['end_to_end']:>7.2f} {r['end_to_end_fps']:>7.1f} {r['audio_seconds']:>7.2f}"
+        )
+    pipeline.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Audio: features aligned to video frames and the shared audio encoders."""

@@ -1,0 +1,140 @@
+"""The `talkinghead` command line.
+
+    talkinghead generate --image face.jpg --audio speech.wav --out out.mp4 [--seed 0]
+    talkinghead info
+
+Errors caused by the input (no face, unreadable files, ...) print one line on stderr and exit
+with status 2; nothing half-written is left behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from .errors import TalkingHeadError
+from .registry import DEFAULT_PIPELINE, PIPELINES
+
+EXIT_INPUT_ERROR = 2
+
+
+def quiet_native_logging() -> None:
+    """Keep TensorFlow Lite / absl chatter off the terminal and make any hub call fail at once."""
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("MPLBACKEND", "Agg")  # mediapipe imports pyplot; no GUI probing
+
+
+def add_generate_parser(commands) -> None:
+    p = commands.add_parser("generate", help="make a talking-head video from a photo and a speech clip")
+    p.add_argument("--image", required=True, help="face photo (jpg, png, webp, ...)")
+    p.add_argument("--audio", required=True, help="speech (wav, flac, mp3, m4a, ogg, ...)")
+    p.add_argument("--out", required=True, help="output video (.mp4)")
+    p.add_argument("--pipeline", default=DEFAULT_PIPELINE, help=f"one of: {', '.join(PIPELINES.names())}")
+    p.add_argument("--seed", type=int, default=None, help="random seed (same seed, same video)")
+    p.add_argument("--fps", type=float, default=None, help="frames per second (default 25)")
+    p.add_argument("--still", action="store_true", default=None, help="keep the head still")
+    p.add_argument("--max-size", type=int, default=None, help="downscale larger images to this many pixels (default 1024)")
+    p.add_argument("--face-index", type=int, default=None, help="which face to animate, 0 = the largest")
+    p.add_argument("--masks", default=None, help="also write the per-frame manipulation masks as a video")
+    p.add_argument("--save-motion", default=None, help="also save the generated motion (.npz)")
+    p.add_argument("--motion", default=None, help="drive the face with a saved motion (.npz) instead")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def generate_command(args: argparse.Namespace) -> int:
+    from .io.video import check_output_path
+
+    out = check_output_path(args.out)
+    if args.masks:
+        check_output_path(args.masks)
+    if args.pipeline not in PIPELINES:
+        raise TalkingHeadError(f"unknown pipeline {args.pipeline!r}; choose one of: {', '.join(PIPELINES.names())}")
+    options = {
+        name: value
+        for name, value in (("fps", args.fps), ("still", args.still), ("max_size", args.max_size), ("face_index", args.face_index))
+        if value is not None
+    }
+    from .api import load_pipeline
+
+    pipeline = load_pipeline(args.pipeline)
+    try:
+        result = pipeline.generate(args.image, args.audio, seed=args.seed, **options)
+    finally:
+        pipeline.close()
+    if args.motion:
+        result = with_saved_motion(result, args.motion)
+    if args.save_motion:
+        result.motion.save(args.save_motion)
+    with progress_bar(result.num_frames, disabled=args.no_progress) as update:
+        result.save(out, masks_path=args.masks, progress=update)
+    print(f"wrote {out} ({result.num_frames} frames, {result.fps:g} fps, {result.audio.duration:.2f} s, seed {result.motion.meta.get('seed')})")
+    return 0
+
+
+def with_saved_motion(result, motion_path: str):
+    """The same result driven by a motion file; the audio is cut to the motion's length."""
+    from dataclasses import replace
+
+    from .types import AudioClip, MotionSequence
+
+    motion = MotionSequence.load(motion_path)
+    clip = result.audio
+    keep = min(len(clip.samples), int(round(motion.duration * clip.sample_rate)))
+    audio = AudioClip(clip.samples[:keep], clip.sample_rate, clip.path)
+    return replace(result, motion=motion, audio=audio)
+
+
+class progress_bar:
+    """A tqdm bar on stderr fed with 'frames written so far'."""
+
+    def __init__(self, total: int, disabled: bool):
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, unit="frame", desc="rendering", disable=disabled, leave=False)
+
+    def __enter__(self):
+        return lambda done: self.bar.update(done - self.bar.n)
+
+    def __exit__(self, *exc) -> None:
+        self.bar.close()
+
+
+def info_command(args: argparse.Namespace) -> int:
+    from .info import environment_report
+
+    print(environment_report())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="talkinghead", description="Talking-head videos from one photo and one speech clip.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    add_generate_parser(commands)
+    commands.add_parser("info", help="pipelines, face backends, device and versions")
+    return parser
+
+
+COMMANDS = {"generate": generate_command, "info": info_command}
+
+
+def main(argv: list[str] | None = None) -> int:
+    quiet_native_logging()
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(format="talkinghead: notice: %(message)s", level=logging.WARNING)
+    try:
+        return COMMANDS[args.command](args)
+    except TalkingHeadError as exc:
+        print(f"talkinghead: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    except KeyboardInterrupt:
+        print("talkinghead: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""`talkinghead info`: what is installed and available on this machine."""
+
+from __future__ import annotations
+
+import os
+import platform
+from importlib import metadata
+
+from .registry import FACE_BACKENDS, PIPELINES, RENDERERS
+
+PACKAGES = ("torch", "numpy", "mediapipe", "opencv-contrib-python", "imageio-ffmpeg", "scipy", "face-alignment", "dlib-bin")
+
+
+def package_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def environment_report() -> str:
+    import torch
+
+    from .io.audio import ffmpeg_exe
+
+    cuda = torch.cuda.is_available()
+    device = f"cuda ({torch.cuda.get_device_name(0)})" if cuda else "cpu"
+    lines = [
+        f"talkinghead {package_version('talkinghead')}",
+        f"pipelines:     {', '.join(PIPELINES.names())}",
+        f"face backends: {', '.join(FACE_BACKENDS.names())} (face_alignment needs its weights: --face-backend-weights)",
+        f"renderers:     {', '.join(RENDERERS.names())}",
+        f"device:        {device}; {os.cpu_count()} CPU cores, torch threads {torch.get_num_threads()}",
+        f"platform:      {platform.platform()}, Python {platform.python_version()}",
+        f"ffmpeg:        {ffmpeg_exe()}",
+        "versions:",
+    ]
+    lines += [f"  {name:24s}{package_version(name)}" for name in PACKAGES]
+    return "\n".join(lines)

@@ -1,0 +1,122 @@
+"""The pipeline base class: the `generate()` contract every method implements.
+
+A pipeline = face analysis + audio loading (shared) + a motion model (its own) + a renderer
+(shared). Subclasses implement `make_motion`; everything else is common.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, ClassVar, Union
+
+import numpy as np
+
+from ..face.backend import FaceBackend, analyze_face
+from ..io.audio import audio_from_array, load_audio
+from ..io.image import limit_size, load_image
+from ..registry import FACE_BACKENDS, RENDERERS
+from ..types import AudioClip, GenerationResult, MotionSequence, SourceFace
+
+log = logging.getLogger("talkinghead")
+
+ImageInput = Union[str, Path, np.ndarray, SourceFace]
+AudioInput = Union[str, Path, AudioClip, tuple]
+
+
+@dataclass(frozen=True)
+class GenerateOptions:
+    """Options every talking-head pipeline accepts. `help` metadata feeds the CLI and the demo."""
+
+    fps: float = field(default=25.0, metadata={"help": "frames per second of the video"})
+    still: bool = field(default=False, metadata={"help": "keep the head still (lips and eyes still move)"})
+    expression_scale: float = field(default=1.0, metadata={"help": "strength of mouth motion (1 = natural)"})
+    face_index: int = field(default=0, metadata={"help": "which face to animate, 0 = the largest"})
+    max_size: int = field(default=1024, metadata={"help": "downscale images whose longer side exceeds this (pixels)"})
+
+
+def random_seed() -> int:
+    return int(np.random.default_rng().integers(0, 2**31 - 1))
+
+
+class Pipeline(ABC):
+    """Base class. `generate(source_image, audio, *, seed=None, **options) -> GenerationResult`."""
+
+    name: ClassVar[str]
+    options_class: ClassVar[type[GenerateOptions]] = GenerateOptions
+    audio_sample_rate: ClassVar[int] = 16000
+
+    def __init__(self, *, face_backend: str = "mediapipe", renderer: str = "warp", renderer_config: Any = None):
+        self.face_backend_name = face_backend
+        self._face_backend: FaceBackend | None = None
+        self.renderer = RENDERERS.get(renderer)(renderer_config)
+
+    # -- the contract -------------------------------------------------------------------------
+    def generate(self, source_image: ImageInput, audio: AudioInput, *, seed: int | None = None, **options: Any) -> GenerationResult:
+        """Make a talking-head video of the face in `source_image` speaking `audio`.
+
+        source_image: a path, an (H, W, 3) uint8 RGB array, or an analysed SourceFace.
+        audio: a path, an AudioClip, or (samples, sample_rate).
+        seed: makes the result reproducible; None draws one (recorded in result.motion.meta).
+        options: see `options_class` (unknown names raise TypeError).
+        """
+        opts = self.parse_options(options)
+        source = self.load_source(source_image, opts)
+        clip = self.load_audio(audio)
+        seed = random_seed() if seed is None else int(seed)
+        motion = self.make_motion(source, clip, seed=seed, options=opts)
+        return GenerationResult(source=source, audio=clip, motion=motion, renderer=self.renderer)
+
+    @abstractmethod
+    def make_motion(self, source: SourceFace, clip: AudioClip, *, seed: int, options: GenerateOptions) -> MotionSequence:
+        """The method-specific part: a MotionSequence for this face and audio."""
+
+    # -- shared steps -------------------------------------------------------------------------
+    @classmethod
+    def parse_options(cls, options: dict[str, Any]) -> GenerateOptions:
+        known = {f.name for f in fields(cls.options_class)}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise TypeError(f"{cls.name} pipeline got unknown option(s) {unknown}; it accepts {sorted(known)}")
+        opts = replace(cls.options_class(), **options)
+        if opts.fps <= 0 or opts.max_size < 32:
+            raise ValueError(f"invalid options: fps={opts.fps}, max_size={opts.max_size}")
+        return opts
+
+    @property
+    def face_backend(self) -> FaceBackend:
+        if self._face_backend is None:
+            self._face_backend = FACE_BACKENDS.get(self.face_backend_name)()
+        return self._face_backend
+
+    def load_source(self, source_image: ImageInput, options: GenerateOptions) -> SourceFace:
+        if isinstance(source_image, SourceFace):
+            return source_image
+        path = None
+        if isinstance(source_image, (str, Path)):
+            path = str(source_image)
+            image = load_image(path)
+        else:
+            image = np.ascontiguousarray(source_image, dtype=np.uint8)
+        image, scale = limit_size(image, options.max_size)
+        if scale != 1.0:
+            log.warning(
+                "%s: image downscaled by %.2f to %dx%d (max_size=%d)",
+                path or "image", scale, image.shape[1], image.shape[0], options.max_size,
+            )
+        return analyze_face(image, backend=self.face_backend, face_index=options.face_index, path=path)
+
+    def load_audio(self, audio: AudioInput) -> AudioClip:
+        if isinstance(audio, AudioClip):
+            return audio
+        if isinstance(audio, tuple):
+            samples, rate = audio
+            return audio_from_array(np.asarray(samples), int(rate), self.audio_sample_rate)
+        return load_audio(audio, self.audio_sample_rate)
+
+    def close(self) -> None:
+        if self._face_backend is not None:
+            self._face_backend.close()
+            self._face_backend = None

@@ -1,0 +1,34 @@
+"""The `baseline` pipeline: loudness-driven mouth, random natural head motion, blinks,
+rendered by the training-free warp renderer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..face.frame import face_frame
+from ..face.layout import get_layout
+from ..motion.baseline import BaselineMotion, BaselineMotionConfig
+from ..types import AudioClip, MotionSequence, SourceFace
+from .base import GenerateOptions, Pipeline
+
+
+class BaselinePipeline(Pipeline):
+    name = "baseline"
+
+    def __init__(self, config: BaselineMotionConfig | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.motion_model = BaselineMotion(config)
+
+    def make_motion(self, source: SourceFace, clip: AudioClip, *, seed: int, options: GenerateOptions) -> MotionSequence:
+        layout = get_layout(source.layout)
+        canonical = face_frame(source.landmarks, layout).to_canonical(source.landmarks.astype("float64"))
+        own = self.renderer.basis.estimate(canonical, layout)
+        return self.motion_model(
+            clip,
+            options.fps,
+            self.renderer.expression_names,
+            own,
+            seed=seed,
+            still=options.still,
+            expression_scale=options.expression_scale,
+        )
