@@ -29,8 +29,12 @@ from talkinghead.eval.dlib_models import FaceTracker, face_embedding, landmarks6
 from talkinghead.io.audio import load_audio
 from talkinghead.io.image import load_image
 from talkinghead.io.video import probe_video, read_video
+from talkinghead.types import AudioClip
 
 MAX_LAG = 2  # frames of audio-to-mouth delay searched, either way
+# The silent-mouth criterion is judged only on at least this many silent frames: a pause of a
+# frame or two between words is too short for anyone to close their lips.
+MIN_SILENT_FRAMES = 5
 
 
 @dataclass(frozen=True)
@@ -100,18 +104,15 @@ def track_video(path: str, source_descriptor: np.ndarray, identity_every: int) -
     """Run the tracker and the per-frame measures over every frame of the video."""
     track = Track()
     tracker = FaceTracker()
-    guess = None
     for index, frame in enumerate(read_video(path)):
         landmarks = tracker.update(frame)
         if landmarks is None:
             track.landmarks.append(np.full((68, 2), np.nan))
             track.poses.append((np.nan, np.nan, np.nan))
             track.sharpness.append(np.nan)
-            guess = None  # the next face may be elsewhere: start its pose fit afresh
             continue
         track.landmarks.append(landmarks)
-        pose, guess = metrics.head_pose(landmarks, frame.shape[:2], guess)
-        track.poses.append(pose)
+        track.poses.append(metrics.head_pose(landmarks, frame.shape[:2]))
         box = metrics.face_box(landmarks)
         if track.sharpness_width is None:
             # All frames and the source are compared at the video's first face width.
@@ -123,17 +124,24 @@ def track_video(path: str, source_descriptor: np.ndarray, identity_every: int) -
     return track
 
 
-def audio_measures(clip, fps: float, mouth: np.ndarray) -> dict[str, float]:
-    """Mouth opening in silent and voiced frames, and its best correlation with loudness."""
+def audio_measures(clip: AudioClip, fps: float, mouth: np.ndarray) -> dict[str, object]:
+    """Mouth opening in silent and voiced frames, and its best correlation with loudness.
+
+    mouth: (T,) mouth_opening per frame, NaN without a face.
+    """
     num_frames = len(mouth)
     silent = metrics.silent_frames(clip, fps, num_frames)
+    if silent.all():
+        # A track of digital silence (some real clips have one) says nothing about the mouth.
+        return {"audio": "silent track: audio measures skipped"}
     found = np.isfinite(mouth)
     energy = metrics.audio_log_energy(clip, fps, num_frames)
     r, lag = metrics.lagged_correlation(energy, mouth, MAX_LAG)
+    quiet = silent & found
     return {
-        "silent_frames": int(np.sum(silent & found)),
+        "silent_frames": int(np.sum(quiet)),
         "voiced_frames": int(np.sum(~silent & found)),
-        "mouth_silent": _mean(mouth[silent & found]),
+        "mouth_silent": _mean(mouth[quiet]) if np.sum(quiet) >= MIN_SILENT_FRAMES else float("nan"),
         "mouth_voiced": _mean(mouth[~silent & found]),
         "mouth_audio_r": r,
         "mouth_audio_lag": lag,
@@ -167,7 +175,9 @@ def evaluate(video: str, source: str, audio: str | None, identity_frames: int) -
         "mouth_mean": float(np.nanmean(mouth)) if found.any() else float("nan"),
     }
     clip = _load_audio(video, audio, info.has_audio)
-    if clip is not None:
+    if clip is None:
+        report["audio"] = "no audio track: audio measures skipped"
+    else:
         report.update(audio_measures(clip, info.fps, mouth))
     report.update(metrics.pose_stats(np.array(track.poses)))
     report["jitter"] = metrics.jitter(landmarks, metrics.eye_distance(landmarks))
@@ -176,7 +186,7 @@ def evaluate(video: str, source: str, audio: str | None, identity_frames: int) -
     return report
 
 
-def _load_audio(video: str, audio: str | None, video_has_audio: bool):
+def _load_audio(video: str, audio: str | None, video_has_audio: bool) -> AudioClip | None:
     """The AudioClip to compare with: --audio, else the video's track, else None."""
     if audio is not None:
         return load_audio(audio)
@@ -238,9 +248,13 @@ def print_table(report: dict[str, object], results: list[dict[str, object]]) -> 
         text = "-" if value is None or (isinstance(value, float) and not np.isfinite(value)) else spec.format(value)
         row = f"{label:34s} {text:>10s}"
         if key in verdicts:
-            row += f"  {verdicts[key]['target']:9s} {verdicts[key]['verdict']}"
+            criterion = next(c for c in CRITERIA if c.key == key)
+            target = (">= " if criterion.at_least else "<= ") + spec.format(criterion.threshold)
+            row += f"  {target:9s} {verdicts[key]['verdict']}"
         print(row)
     print(f"{'overall':34s} {'':>10s}  {'':9s} {overall(results)}")
+    if "audio" in report:
+        print(f"note: {report['audio']}")
 
 
 def overall(results: list[dict[str, object]]) -> str:

@@ -29,6 +29,16 @@ def quiet_native_logging() -> None:
     os.environ.setdefault("MPLBACKEND", "Agg")  # mediapipe imports pyplot; no GUI probing
 
 
+def show_notices() -> None:
+    """Print the library's notices (e.g. "image downscaled") as one line each on stderr."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("talkinghead: notice: %(message)s"))
+    logger = logging.getLogger("talkinghead")
+    logger.handlers = [handler]
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+
+
 def add_generate_parser(commands) -> None:
     p = commands.add_parser("generate", help="make a talking-head video from a photo and a speech clip")
     p.add_argument("--image", required=True, help="face photo (jpg, png, webp, ...)")
@@ -125,7 +135,7 @@ COMMANDS = {"generate": generate_command, "info": info_command}
 def main(argv: list[str] | None = None) -> int:
     quiet_native_logging()
     args = build_parser().parse_args(argv)
-    logging.basicConfig(format="talkinghead: notice: %(message)s", level=logging.WARNING)
+    show_notices()
     try:
         return COMMANDS[args.command](args)
     except TalkingHeadError as exc:

@@ -6,6 +6,7 @@ needed, that they load from a local folder in face_alignment's own formats, and 
 
 from __future__ import annotations
 
+import sys
 import urllib.request
 
 import numpy as np
@@ -16,7 +17,6 @@ face_alignment = pytest.importorskip("face_alignment")
 import torch  # noqa: E402  (after the skip: torch comes with face_alignment)
 import face_alignment.api  # noqa: E402
 import face_alignment.utils  # noqa: E402
-from face_alignment.detection.blazeface.net_blazeface import BlazeFace  # noqa: E402
 from face_alignment.detection.sfd.net_s3fd import s3fd  # noqa: E402
 from face_alignment.models import FAN, ResNetDepth  # noqa: E402
 
@@ -46,9 +46,9 @@ def write_random_weights(folder) -> None:
     """Random-init networks saved exactly as face_alignment 1.5.0 loads them.
 
     FAN: a plain state dict (torch.load, weights_only=True). Depth: {"state_dict": ...} with
-    DataParallel's "module." prefixes. Detectors: plain state dicts, BlazeFace's plus an
-    (896, 4) anchors array. FAN and depth go to checkpoints/ (torch.hub's layout), the
-    detectors straight into the folder, so both places are exercised.
+    DataParallel's "module." prefixes. S3FD: a plain state dict. FAN and depth go to
+    checkpoints/ (torch.hub's layout), S3FD straight into the folder, so both places
+    are exercised.
     """
     torch.manual_seed(0)
     checkpoints = folder / "checkpoints"
@@ -57,8 +57,6 @@ def write_random_weights(folder) -> None:
     depth = {"module." + k: v for k, v in ResNetDepth().state_dict().items()}
     torch.save({"state_dict": depth}, checkpoints / DEPTH_FILE)
     torch.save(s3fd().state_dict(), folder / S3FD_FILE)
-    torch.save(BlazeFace().state_dict(), folder / "blazeface.pth")
-    np.save(folder / "anchors.npy", np.random.default_rng(0).random((896, 4)).astype(np.float32))
 
 
 @pytest.fixture(scope="module")
@@ -73,13 +71,26 @@ def backend(weights_dir):
     with pytest.MonkeyPatch.context() as mp:
         block_network(mp)
         engine = fab.FaceAlignmentBackend(str(weights_dir))
-        yield engine
-        engine.close()
+    # One 3D-FAN pass per face instead of two (image and mirror image): half the test's time.
+    engine._aligner.flip_input = False
+    yield engine
+    engine.close()
 
 
 @pytest.fixture
 def no_network(monkeypatch):
     block_network(monkeypatch)
+
+
+@pytest.fixture
+def uncompiled_heatmap_decoding(monkeypatch):
+    """Run face_alignment's two numba functions as plain Python.
+
+    Their first call compiles them, 5-10 s on a small CPU, which would be most of this module's
+    run time; as Python they take milliseconds for one face.
+    """
+    for name in ("_get_preds_fromhm", "transform_np"):
+        monkeypatch.setattr(face_alignment.utils, name, getattr(face_alignment.utils, name).py_func)
 
 
 def random_image(size: int = 128) -> np.ndarray:
@@ -108,13 +119,19 @@ def test_environment_variable_is_used_and_only_missing_files_are_named(tmp_path,
         fab.FaceAlignmentBackend()
     message = str(info.value)
     assert FAN_FILE in message and DEPTH_FILE in message
-    assert f"{S3FD_FILE}," not in message and not message.split(".", 1)[0].endswith(S3FD_FILE)
+    assert S3FD_FILE not in message
 
 
 def test_no_folder_at_all(monkeypatch, no_network):
     monkeypatch.delenv(fab.WEIGHTS_ENV, raising=False)
     with pytest.raises(MissingWeightsError, match="no weights folder given"):
         fab.FaceAlignmentBackend()
+
+
+def test_missing_package_says_how_to_install(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "face_alignment", None)  # makes the import fail
+    with pytest.raises(fab.MissingPackageError, match=r"talkinghead\[face-alignment\]"):
+        fab.FaceAlignmentBackend(str(tmp_path))
 
 
 def test_unknown_detector(tmp_path):
@@ -126,8 +143,7 @@ def test_loader_is_restored_after_construction(backend):
     assert face_alignment.api.load_file_from_url is face_alignment.utils.load_file_from_url
 
 
-def test_detect_on_random_image_returns_a_list(backend, monkeypatch):
-    block_network(monkeypatch)
+def test_detect_on_random_image_returns_a_list(backend, monkeypatch, no_network, uncompiled_heatmap_decoding):
     monkeypatch.setattr(backend, "max_faces", 1)  # random weights may "find" many faces
     faces = backend.detect(random_image())
     assert isinstance(faces, list)
@@ -135,7 +151,7 @@ def test_detect_on_random_image_returns_a_list(backend, monkeypatch):
         assert face.landmarks.shape == (68, 3) and face.landmarks.dtype == np.float32
 
 
-def test_landmarks_for_the_most_confident_box(backend, monkeypatch):
+def test_landmarks_for_the_most_confident_box(backend, monkeypatch, no_network, uncompiled_heatmap_decoding):
     # Fixed detector output, so the 3D FAN and depth networks surely run.
     boxes = [np.array([10.0, 10.0, 60.0, 60.0, 0.6]), np.array([24.0, 20.0, 104.0, 110.0, 0.9])]
     monkeypatch.setattr(backend._aligner.face_detector, "detect_from_image", lambda image: boxes)
@@ -149,7 +165,3 @@ def test_landmarks_for_the_most_confident_box(backend, monkeypatch):
     assert face.score == pytest.approx(0.9)
     assert fab.FaceAlignmentBackend.layout == "ibug68"
 
-
-def test_blazeface_detector_loads_locally(weights_dir, no_network):
-    engine = fab.FaceAlignmentBackend(str(weights_dir), detector="blazeface", max_faces=1)
-    assert isinstance(engine.detect(random_image()), list)

@@ -13,17 +13,16 @@ import numpy as np
 from ..types import AudioClip
 
 # A generic adult face in millimetres, our own round numbers from typical anthropometric
-# distances (outer eye corners ~90 mm apart, inner ~32 mm, nasion to nose tip ~50 mm, nose tip
-# ~30 mm in front of the inner eye corners). Axes as in the camera: x to the viewer's right,
-# y down, z away from the viewer; origin at the nose tip. Only points that stay put while
-# talking: eye corners and nose (the chin, the jaw line and the lips move with speech and
-# would turn mouth opening into pitch).
+# distances (outer eye corners ~90 mm apart, inner ~32 mm, nose tip ~30 mm in front of the
+# inner eye corners). Axes as in the camera: x to the viewer's right, y down, z away from the
+# viewer; origin at the nose tip. Only points that stay put while talking: the chin, jaw line
+# and lips move with speech and would turn mouth opening into pitch. The nose bridge (27-29)
+# is left out too: dlib places it poorly along its length and 27 follows the eyebrows; with it,
+# pitch changed 2-3 times faster from frame to frame on real clips and was twice as noisy on
+# still frames.
 FACE_MODEL_MM = {
-    27: (0.0, -48.0, 20.0),  # nasion, between the eyes
-    28: (0.0, -36.0, 14.0),  # nose bridge
-    29: (0.0, -24.0, 8.0),
     30: (0.0, 0.0, 0.0),  # nose tip
-    31: (-14.0, 8.0, 18.0),  # nostril edges
+    31: (-14.0, 8.0, 18.0),  # nostril edges, from the image's left to its right
     32: (-7.0, 10.0, 16.0),
     33: (0.0, 11.0, 16.0),  # below the nose tip
     34: (7.0, 10.0, 16.0),
@@ -47,11 +46,12 @@ def eye_distance(landmarks: np.ndarray) -> np.ndarray:
 
 
 def mouth_opening(landmarks: np.ndarray) -> float:
-    """Gap between the inner lips relative to the face size; 0 closed, about 0.1-0.4 open.
+    """Gap between the inner lips relative to the face size: 0 closed, 0.1-0.3 open.
 
     The mean of the gaps 61-67, 62-66 and 63-65, each measured along the face's vertical (the
     normal of the eye line, so a tilted head does not open the mouth) and never negative,
-    divided by the outer eye-corner distance 36-45.
+    divided by the outer eye-corner distance 36-45. Five real talking-head clips averaged
+    0.05-0.14 with a std of 0.04-0.08 over their frames.
     landmarks: (68, 2) pixels. Returns NaN for a degenerate shape (eye corners on one point).
     """
     landmarks = np.asarray(landmarks, dtype=np.float64)
@@ -64,49 +64,43 @@ def mouth_opening(landmarks: np.ndarray) -> float:
     return float(np.mean(gaps) / scale)
 
 
-def head_pose(
-    landmarks: np.ndarray,
-    image_size: tuple[int, int],
-    guess: tuple[np.ndarray, np.ndarray] | None = None,
-) -> tuple[tuple[float, float, float], tuple[np.ndarray, np.ndarray]]:
+def head_pose(landmarks: np.ndarray, image_size: tuple[int, int]) -> tuple[float, float, float]:
     """Head rotation (yaw, pitch, roll) in degrees from 68 landmarks, via cv2.solvePnP.
 
-    Fits FACE_MODEL_MM to the eye-corner and nose landmarks with a pinhole camera whose focal
-    length is the image width and whose centre is the image centre.
+    Fits FACE_MODEL_MM to the eye-corner and lower-nose landmarks with a pinhole camera whose
+    focal length is the image width and whose centre is the image centre: a closed-form EPnP
+    start refined by Levenberg-Marquardt (starting from the previous frame's answer instead
+    changed nothing by more than 1e-5 deg on real clips, so every frame is fitted on its own).
     yaw > 0: the face turns towards the viewer's right; pitch > 0: chin down (the face looks
     down); roll > 0: the face turns clockwise in the image. A frontal face is about (0, 0, 0),
     but a generic model puts an offset of a few degrees on every face, so use the changes.
+    The measurement noise on a still face 130-160 px between the eye corners is about
+    0.15 deg per angle (with dlib_models.steady_landmarks).
     landmarks: (68, 2) pixels; image_size: (height, width) pixels.
-    guess: the (rvec, tvec) returned for the previous frame, to start the fit from there;
-        this keeps the fit in the same solution from frame to frame and makes it faster.
-    Returns ((yaw, pitch, roll), (rvec, tvec)) with rvec, tvec (3, 1) float64 for the next guess.
     """
     height, width = image_size
     camera = np.array([[width, 0, width / 2], [0, width, height / 2], [0, 0, 1]], dtype=np.float64)
     points = np.asarray(landmarks, dtype=np.float64)[_MODEL_INDICES]
-    if guess is None:
-        ok, rvec, tvec = cv2.solvePnP(_MODEL_POINTS, points, camera, None, flags=cv2.SOLVEPNP_EPNP)
-        # EPnP gives a closed-form start; the iterative fit below refines it.
-        guess = (rvec, tvec) if ok else (np.zeros((3, 1)), np.array([[0.0], [0.0], [1000.0]]))
-    rvec, tvec = guess[0].copy(), guess[1].copy()
+    ok, rvec, tvec = cv2.solvePnP(_MODEL_POINTS, points, camera, None, flags=cv2.SOLVEPNP_EPNP)
+    if not ok:
+        # A frontal face half a metre away: a start the refinement can work from.
+        rvec, tvec = np.zeros((3, 1)), np.array([[0.0], [0.0], [500.0]])
     ok, rvec, tvec = cv2.solvePnP(
         _MODEL_POINTS, points, camera, None, rvec, tvec, useExtrinsicGuess=True, flags=cv2.SOLVEPNP_ITERATIVE
     )
-    return _angles(cv2.Rodrigues(rvec)[0]), (rvec, tvec)
+    return _angles(cv2.Rodrigues(rvec)[0])
 
 
 def _angles(rotation: np.ndarray) -> tuple[float, float, float]:
     """(yaw, pitch, roll) in degrees of a (3, 3) model-to-camera rotation (camera axes x right, y down).
 
-    yaw and pitch are the directions of the face's forward axis (the model's -z, out of the
-    face) seen from above and from the side; roll is the angle of the model's x axis (the eye
-    line) in the image.
+    Euler angles of rotation = Rz(roll) @ Ry(-yaw) @ Rx(pitch): the head nods (pitch) and turns
+    (yaw) in its own upright frame, and the result is then tilted in the image plane (roll),
+    so a tilted head that turns changes yaw only.
     """
-    forward = -rotation[:, 2]
-    across = rotation[:, 0]
-    yaw = np.degrees(np.arctan2(forward[0], -forward[2]))
-    pitch = np.degrees(np.arctan2(forward[1], -forward[2]))
-    roll = np.degrees(np.arctan2(across[1], across[0]))
+    yaw = np.degrees(np.arcsin(np.clip(rotation[2, 0], -1.0, 1.0)))
+    pitch = np.degrees(np.arctan2(rotation[2, 1], rotation[2, 2]))
+    roll = np.degrees(np.arctan2(rotation[1, 0], rotation[0, 0]))
     return float(yaw), float(pitch), float(roll)
 
 
@@ -115,9 +109,10 @@ def pose_stats(poses: np.ndarray) -> dict[str, float]:
 
     poses: (T, 3) (yaw, pitch, roll) degrees per frame; rows with NaN (no face) are skipped,
         and frame-to-frame changes are taken only between neighbouring frames that both have one.
-    Returns {"yaw_std", "pitch_std", "roll_std"} in degrees (>= 0; real talking heads show
-    yaw about 1-12, pitch 3-10, roll 0.5-4), {"yaw_speed", "pitch_speed", "roll_speed"}: the
-    mean absolute change per frame in degrees/frame, and "speed": the mean of the three.
+    Returns {"yaw_std", "pitch_std", "roll_std"} in degrees (>= 0; five real clips measured
+    with dlib and head_pose: yaw 1.1-3.4, pitch 2.6-3.6, roll 0.5-2.8),
+    {"yaw_speed", "pitch_speed", "roll_speed"}: the mean absolute change per frame in
+    degrees/frame (0.15-1.9 on the same clips), and "speed": the mean of the three.
     NaN where there are too few frames.
     """
     poses = np.asarray(poses, dtype=np.float64).reshape(-1, 3)
@@ -142,8 +137,9 @@ def jitter(landmarks: np.ndarray, face_scale: float | np.ndarray) -> float:
     landmarks: (T, 68, 2) pixels (any number of points works), NaN for frames without a face
         (triples of frames that touch one are skipped).
     face_scale: outer eye-corner distance in pixels, a number or (T,) per frame.
-    Real 25-30 fps talking-head videos measured with dlib score about 0.010-0.016, most of it
-    the real motion of speaking lips and jaw plus the predictor's own noise.
+    Five real 25-30 fps talking-head clips (512 px) scored 0.007-0.029, most of it the real
+    motion of speaking lips and jaw plus the predictor's own noise, and 0.146 for one with
+    fast head motion and glasses.
     """
     landmarks = np.asarray(landmarks, dtype=np.float64)
     if len(landmarks) < 3:
@@ -170,7 +166,6 @@ def sharpness(image: np.ndarray, box: tuple[int, int, int, int], width: int | No
     to the image. width: if given, the region is first resized to this many pixels wide
     (height in proportion), so that faces at different resolutions compare on one scale;
     the number depends on that scale, so only compare values measured at the same width.
-    Typical values for a face 200-300 px wide are 50-500; a blurred face gives a few units.
     Returns NaN for an empty region.
     """
     height, full_width = image.shape[:2]

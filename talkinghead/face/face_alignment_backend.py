@@ -23,20 +23,18 @@ INSTALL_HINT = "pip install 'talkinghead[face-alignment]'"
 class MissingPackageError(TalkingHeadError, ImportError):
     """An optional dependency of the chosen backend is not installed. The message says how to add it."""
 
+
 # The URLs face_alignment itself downloads from (face_alignment/api.py and its detection/
 # modules, version 1.5.0). The file names it caches them under are the URLs' last parts.
 FAN_3D_URL = "https://www.adrianbulat.com/downloads/python-fan/3DFAN4-7835d9f11d.pth.tar"
 DEPTH_URL = "https://www.adrianbulat.com/downloads/python-fan/depth-2a464da4ea.pth.tar"
 
 # Detector name -> {face_alignment FaceDetector keyword: URL of the file it takes}.
-# Listed: the detectors that accept local paths and need nothing beyond face-alignment's own
-# dependencies (its retinaface needs torchvision, yunet and scrfd need ONNX files/onnxruntime).
+# Only S3FD for now: face-alignment's retinaface needs torchvision, yunet and scrfd ONNX files
+# (and onnxruntime), and its blazeface NMS never ends on degenerate (untrained) boxes, so
+# those could not be tested here. Another detector is one more entry.
 DETECTOR_URLS = {
     "sfd": {"path_to_detector": "https://www.adrianbulat.com/downloads/python-fan/s3fd-619a316812.pth"},
-    "blazeface": {
-        "path_to_detector": "https://github.com/hollance/BlazeFace-PyTorch/blob/master/blazeface.pth?raw=true",
-        "path_to_anchor": "https://github.com/hollance/BlazeFace-PyTorch/blob/master/anchors.npy?raw=true",
-    },
 }
 
 
@@ -45,28 +43,30 @@ def file_name(url: str) -> str:
     return os.path.basename(urlparse(url).path)
 
 
-def find_weights(folder: str, urls: list[str]) -> tuple[dict[str, str], list[str]]:
+def find_weights(folder: str | None, urls: list[str]) -> tuple[dict[str, str], list[str]]:
     """Look for each URL's file in `folder` or `folder/checkpoints` (torch.hub's cache layout).
 
-    Returns ({url: path found}, [names of the files not found]).
+    Returns ({url: local path}, [URLs whose file was not found]); with no folder, all are missing.
     """
     found, missing = {}, []
     for url in urls:
         name = file_name(url)
-        candidates = [os.path.join(folder, name), os.path.join(folder, "checkpoints", name)]
+        candidates = [os.path.join(folder, name), os.path.join(folder, "checkpoints", name)] if folder else []
         path = next((p for p in candidates if os.path.isfile(p)), None)
         if path is None:
-            missing.append(name)
+            missing.append(url)
         else:
             found[url] = path
     return found, missing
 
 
-def missing_weights_message(folder: str | None, missing: list[str], urls: list[str]) -> str:
+def missing_weights_message(folder: str | None, missing_urls: list[str]) -> str:
+    """One message naming the missing files, where to download them and how to pass the folder."""
     where = f"in {folder!r} (or its checkpoints/ subfolder)" if folder else "(no weights folder given)"
+    names = ", ".join(file_name(url) for url in missing_urls)
     return (
-        f"face_alignment backend: weights missing {where}: {', '.join(missing)}. "
-        f"On a machine with internet, download {' '.join(urls)} into one folder, then pass "
+        f"face_alignment backend: weights missing {where}: {names}. "
+        f"On a machine with internet, download {' '.join(missing_urls)} into one folder, then pass "
         f"--face-backend-weights DIR or set {WEIGHTS_ENV}=DIR."
     )
 
@@ -121,9 +121,9 @@ class FaceAlignmentBackend(FaceBackend):
         # message instead of face_alignment starting a download.
         folder = weights_dir or os.environ.get(WEIGHTS_ENV) or None
         urls = [FAN_3D_URL, DEPTH_URL, *DETECTOR_URLS[detector].values()]
-        found, missing = find_weights(folder, urls) if folder else ({}, [file_name(u) for u in urls])
+        found, missing = find_weights(folder, urls)
         if missing:
-            raise MissingWeightsError(missing_weights_message(folder, missing, urls))
+            raise MissingWeightsError(missing_weights_message(folder, missing))
 
         detector_kwargs = {key: found[url] for key, url in DETECTOR_URLS[detector].items()}
         with local_files_only(face_alignment.api, found):
