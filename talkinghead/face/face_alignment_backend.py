@@ -13,15 +13,13 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from ..errors import InputError, MissingWeightsError, TalkingHeadError
+from ..errors import InputError, MissingPackageError, MissingWeightsError
 from .backend import DetectedFace, FaceBackend
 
 WEIGHTS_ENV = "TALKINGHEAD_FACE_ALIGNMENT_WEIGHTS"
-INSTALL_HINT = "pip install 'talkinghead[face-alignment]'"
-
-
-class MissingPackageError(TalkingHeadError, ImportError):
-    """An optional dependency of the chosen backend is not installed. The message says how to add it."""
+# face-alignment declares opencv-python, which would overwrite the cv2 of mediapipe's
+# opencv-contrib-python; installing it without dependencies keeps one OpenCV.
+INSTALL_HINT = "pip install numba && pip install --no-deps face-alignment==1.5.0"
 
 
 # The URLs face_alignment itself downloads from (face_alignment/api.py and its detection/

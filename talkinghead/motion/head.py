@@ -15,7 +15,7 @@ from scipy.ndimage import gaussian_filter1d
 
 @dataclass(frozen=True)
 class HeadMotionConfig:
-    std_deg: tuple[float, float, float] = (4.5, 3.5, 1.6)
+    std_deg: tuple[float, float, float] = (6.0, 4.0, 1.8)
     """Target standard deviation of yaw, pitch, roll in degrees."""
     slow_seconds: float = 0.9
     """Time scale (Gaussian sigma) of the drift."""

@@ -48,8 +48,16 @@ class Pipeline(ABC):
     options_class: ClassVar[type[GenerateOptions]] = GenerateOptions
     audio_sample_rate: ClassVar[int] = 16000
 
-    def __init__(self, *, face_backend: str = "mediapipe", renderer: str = "warp", renderer_config: Any = None):
+    def __init__(
+        self,
+        *,
+        face_backend: str = "mediapipe",
+        face_backend_options: dict[str, Any] | None = None,
+        renderer: str = "warp",
+        renderer_config: Any = None,
+    ):
         self.face_backend_name = face_backend
+        self.face_backend_options = dict(face_backend_options or {})
         self._face_backend: FaceBackend | None = None
         self.renderer = RENDERERS.get(renderer)(renderer_config)
 
@@ -88,7 +96,7 @@ class Pipeline(ABC):
     @property
     def face_backend(self) -> FaceBackend:
         if self._face_backend is None:
-            self._face_backend = FACE_BACKENDS.get(self.face_backend_name)()
+            self._face_backend = FACE_BACKENDS.get(self.face_backend_name)(**self.face_backend_options)
         return self._face_backend
 
     def load_source(self, source_image: ImageInput, options: GenerateOptions) -> SourceFace:
