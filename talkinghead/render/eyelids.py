@@ -71,7 +71,7 @@ def paint_eyelid(
     blend(frame, mask, box, skin, covered)
 
     lash_line = np.zeros(size, np.float32)
-    thickness = max(1, int(round(0.05 * width)))
+    thickness = max(1, int(round(0.035 * width)))
     cv2.polylines(lash_line, [np.round((upper - offset) * 4).astype(np.int32)], False, 1.0, thickness, cv2.LINE_AA, shift=2)
     lash_line = cv2.GaussianBlur(lash_line, (0, 0), max(0.5, 0.02 * width))
-    blend(frame, mask, box, lash, lash_line * min(1.0, 1.5 * closure) * 0.85)
+    blend(frame, mask, box, lash, lash_line * min(1.0, 1.5 * closure) * 0.7)
