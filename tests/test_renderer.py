@@ -88,3 +88,22 @@ def test_motion_for_another_basis_is_rejected(renderer, prepared):
     motion = MotionSequence.rest(1, 25, ("pc0", "pc1"))
     with pytest.raises(ValueError, match="expression"):
         renderer.render(prepared, motion)
+
+
+def test_renders_a_68_point_layout(portrait):
+    """Backends with the iBUG-68 layout (face-alignment) drive the same renderer."""
+    dlib_models = pytest.importorskip("talkinghead.eval.dlib_models")
+    pytest.importorskip("dlib")
+    from talkinghead.types import SourceFace
+
+    points = dlib_models.landmarks68(portrait)
+    landmarks = np.concatenate([points, np.zeros((68, 1), np.float32)], axis=1)
+    landmarks[27:36, 2] = -15.0  # the nose in front of the face plane
+    source = SourceFace(portrait, landmarks, (0, 0, 1, 1), "ibug68", "dlib")
+    renderer = WarpRenderer()
+    motion = MotionSequence.rest(2, 25, renderer.expression_names)
+    motion.expression[1, 0] = 0.4
+    chunk = renderer.render(renderer.prepare(source), motion)
+    lips = landmarks[list(get_layout("ibug68").lips()), :2]
+    assert np.abs(chunk.frames[0].astype(int) - portrait).mean() < 0.5
+    assert region_change(chunk.frames[1], portrait, lips) > 5
