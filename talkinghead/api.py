@@ -4,13 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from .registry import DEFAULT_PIPELINE, PIPELINES
+from .config import override
+from .registry import DEFAULT_PIPELINE, PIPELINES, RENDERERS
 from .types import GenerationResult
 
 
-def load_pipeline(name: str = DEFAULT_PIPELINE, **kwargs: Any):
-    """Build a pipeline by its registry name (see `talkinghead info`)."""
-    return PIPELINES.get(name)(**kwargs)
+def load_pipeline(name: str = DEFAULT_PIPELINE, *, overrides: dict[str, Any] | None = None, **kwargs: Any):
+    """Build a pipeline by its registry name (see `talkinghead info`).
+
+    overrides: {"motion": {...}, "renderer": {...}} changes to the default configs (see
+        talkinghead.config); kwargs go to the pipeline's constructor.
+    """
+    cls = PIPELINES.get(name)
+    overrides = overrides or {}
+    if "motion" in overrides:
+        kwargs["config"] = override(cls.config_class(), overrides["motion"], f"{name} motion config")
+    if "renderer" in overrides:
+        renderer = RENDERERS.get(kwargs.get("renderer", "warp"))
+        kwargs["renderer_config"] = override(renderer.config_class(), overrides["renderer"], "renderer config")
+    return cls(**kwargs)
 
 
 def generate(source_image, audio, *, pipeline: str = DEFAULT_PIPELINE, seed: int | None = None, **options: Any) -> GenerationResult:

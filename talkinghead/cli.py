@@ -14,7 +14,7 @@ import logging
 import os
 import sys
 
-from .errors import TalkingHeadError
+from .errors import InputError, TalkingHeadError
 from .registry import DEFAULT_PIPELINE, FACE_BACKENDS, PIPELINES
 
 EXIT_INPUT_ERROR = 2
@@ -26,6 +26,22 @@ def quiet_native_logging() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("MPLBACKEND", "Agg")  # mediapipe imports pyplot; no GUI probing
+
+
+def keep_native_logs_off_the_terminal() -> None:
+    """Point file descriptor 2 at /dev/null and give Python's sys.stderr the real terminal.
+
+    MediaPipe's inference threads print warnings straight to fd 2 at moments we do not control;
+    our own messages, progress bar and tracebacks go through sys.stderr and still show.
+    """
+    try:
+        terminal = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        return  # no usable stderr: nothing to protect
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    sys.stderr = os.fdopen(terminal, "w", buffering=1, encoding=sys.stderr.encoding or "utf-8", errors="replace")
 
 
 def show_notices() -> None:
@@ -49,6 +65,7 @@ def add_generate_parser(commands) -> None:
     p.add_argument("--still", action="store_true", default=None, help="keep the head still")
     p.add_argument("--max-size", type=int, default=None, help="downscale larger images to this many pixels (default 1024)")
     p.add_argument("--face-index", type=int, default=None, help="which face to animate, 0 = the largest")
+    p.add_argument("--config", default=None, help="YAML file overriding motion/renderer settings (see configs/)")
     p.add_argument("--face-backend", default="mediapipe", help="landmark backend: mediapipe (default) or face_alignment")
     p.add_argument("--face-backend-weights", default=None, help="folder with the face_alignment backend's weight files")
     p.add_argument("--masks", default=None, help="also write the per-frame manipulation masks as a video")
@@ -71,11 +88,18 @@ def generate_command(args: argparse.Namespace) -> int:
         if value is not None
     }
     from .api import load_pipeline
+    from .config import load_overrides
 
     if args.face_backend not in FACE_BACKENDS:
         raise TalkingHeadError(f"unknown face backend {args.face_backend!r}; choose one of: {', '.join(FACE_BACKENDS.names())}")
     backend_options = {"weights_dir": args.face_backend_weights} if args.face_backend_weights else {}
-    pipeline = load_pipeline(args.pipeline, face_backend=args.face_backend, face_backend_options=backend_options)
+    overrides = load_overrides(args.config) if args.config else None
+    try:
+        pipeline = load_pipeline(
+            args.pipeline, overrides=overrides, face_backend=args.face_backend, face_backend_options=backend_options
+        )
+    except InputError as exc:
+        raise InputError(f"{args.config}: {exc}" if args.config else str(exc)) from exc
     try:
         result = pipeline.generate(args.image, args.audio, seed=args.seed, **options)
     finally:
@@ -139,6 +163,8 @@ COMMANDS = {"generate": generate_command, "info": info_command}
 def main(argv: list[str] | None = None) -> int:
     quiet_native_logging()
     args = build_parser().parse_args(argv)
+    if argv is None:  # run as the program, not called from Python (tests, notebooks)
+        keep_native_logs_off_the_terminal()
     show_notices()
     try:
         return COMMANDS[args.command](args)

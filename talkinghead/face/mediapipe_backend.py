@@ -68,5 +68,6 @@ class MediaPipeBackend(FaceBackend):
         return pts.astype(np.float32)
 
     def close(self) -> None:
-        self._detector.close()
-        self._mesh.close()
+        with native_stderr_silenced():
+            self._detector.close()
+            self._mesh.close()

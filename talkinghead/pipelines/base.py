@@ -45,6 +45,8 @@ class Pipeline(ABC):
     """Base class. `generate(source_image, audio, *, seed=None, **options) -> GenerationResult`."""
 
     name: ClassVar[str]
+    #: the dataclass of the pipeline's motion model configuration (its constructor's `config`)
+    config_class: ClassVar[type]
     options_class: ClassVar[type[GenerateOptions]] = GenerateOptions
     audio_sample_rate: ClassVar[int] = 16000
 

@@ -14,6 +14,7 @@ from .base import GenerateOptions, Pipeline
 
 class BaselinePipeline(Pipeline):
     name = "baseline"
+    config_class = BaselineMotionConfig
 
     def __init__(self, config: BaselineMotionConfig | None = None, **kwargs: Any):
         super().__init__(**kwargs)

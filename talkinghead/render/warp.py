@@ -104,6 +104,8 @@ def cpu_threads(count: int):
 
 
 class WarpRenderer(Renderer):
+    config_class = WarpRendererConfig
+
     def __init__(self, config: WarpRendererConfig | None = None):
         self.config = config or WarpRendererConfig()
         self.basis: ExpressionBasis = EXPRESSION_BASES.get(self.config.basis)()
