@@ -76,7 +76,7 @@ def write_video(
     audio: AudioClip | None = None,
     masks_path: str | Path | None = None,
     progress: Callable[[int], None] | None = None,
-    crf: int = 18,
+    crf: int = 16,
     preset: str = "veryfast",
 ) -> Path:
     """Encode rendered chunks as an H.264 (yuv420p) video, with the audio muxed in as AAC.
@@ -88,6 +88,8 @@ def write_video(
         samples), otherwise from the samples. Only the first `audio.duration` seconds are used.
     masks_path: if given, the masks are written as a second, gray-looking H.264 video.
     progress: called with the number of frames written so far after each chunk.
+    crf: x264 quality; 16 keeps moving faces sharp (measured: face sharpness 0.86 of the
+        rendered frames' at 16, 0.80 at 18, for about 1.5x the file size).
     Returns the final path. On any error or interrupt nothing is left at either path.
     """
     path = check_output_path(path)

@@ -18,7 +18,7 @@ from .head import HeadMotionConfig, head_motion
 
 @dataclass(frozen=True)
 class BaselineMotionConfig:
-    mouth_gain: float = 0.45
+    mouth_gain: float = 0.35
     """jaw_open coefficient at the clip's loudest speech (1 = a wide-open mouth)."""
     mouth_curve: float = 0.8
     """Exponent on loudness: below 1 opens the mouth more on quieter syllables."""

@@ -20,9 +20,10 @@ from .basis import ExpressionBasis
 OPEN_UNIT = 0.45
 # FaceMesh puts the inner-lip points of parted lips slightly inside the visible lip edges, so
 # closing the mouth by exactly the landmarks' gap still shows a dark sliver (measured on a
-# portrait with parted lips: dlib mouth opening 0.029 at 1.0x, 0.016 at 1.3x). The photo's own
+# portrait with parted lips: dlib mouth opening 0.029 at 1.0x, 0.016 at 1.3x; over a whole
+# video, with the frames around pauses, 0.030 at 1.3x). The photo's own
 # opening is therefore estimated this much larger.
-VISIBLE_GAP_FACTOR = 1.3
+VISIBLE_GAP_FACTOR = 1.5
 # How far behind the nose tip the jaw hinge sits, in IOD (the temporomandibular joint).
 HINGE_DEPTH = 1.3
 

@@ -15,13 +15,13 @@ from scipy.ndimage import gaussian_filter1d
 
 @dataclass(frozen=True)
 class HeadMotionConfig:
-    std_deg: tuple[float, float, float] = (6.0, 4.0, 1.8)
+    std_deg: tuple[float, float, float] = (7.0, 4.5, 2.0)
     """Target standard deviation of yaw, pitch, roll in degrees."""
-    slow_seconds: float = 0.9
+    slow_seconds: float = 0.6
     """Time scale (Gaussian sigma) of the drift."""
-    fast_seconds: float = 0.18
+    fast_seconds: float = 0.15
     """Time scale of the nods."""
-    fast_share: float = 0.45
+    fast_share: float = 0.55
     """Share of the motion's std carried by the nods while speaking."""
     sway_iod: float = 0.03
     """Std of the sideways/vertical head shift, in inter-ocular distances."""

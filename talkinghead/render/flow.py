@@ -179,13 +179,40 @@ def invert_flow(field: torch.Tensor, grid: FlowGrid, iterations: int = 6) -> tor
     x = p - field.permute(0, 2, 3, 1)
     max_step = 4.0 * grid.image_size[1] / grid.shape[1]
     for _ in range(iterations):
-        sampled = F.grid_sample(stacked, _normalised(x, grid.image_size), mode="bilinear", padding_mode="border", align_corners=False)
-        fx, fy, jxx, jxy, jyx, jyy = sampled.unbind(1)
-        rx, ry = x[..., 0] + fx - p[..., 0], x[..., 1] + fy - p[..., 1]
-        a, b, c, d = 1 + jxx, jxy, jyx, 1 + jyy
+        residual, jacobian = _residual(stacked, x, p, grid)
+        a, b, c, d = 1 + jacobian[..., 0], jacobian[..., 1], jacobian[..., 2], 1 + jacobian[..., 3]
         # Where the warp folds or collapses (a shut eye) the determinant nears zero; keeping it
         # away from zero gives a damped step instead of a blow-up.
         det = (a * d - b * c).clamp(min=0.1)
+        rx, ry = residual.unbind(-1)
         step = torch.stack([(d * rx - b * ry) / det, (a * ry - c * rx) / det], dim=-1)
         x = x - step.clamp(-max_step, max_step)
-    return (x - p).permute(0, 3, 1, 2)
+    residual, _ = _residual(stacked, x, p, grid)
+    return _fill_unsolved((x - p).permute(0, 3, 1, 2), residual.norm(dim=-1) < SOLVED_PX)
+
+
+# A cell whose Newton residual stays above this (pixels) is treated as unsolved. It happens only
+# inside a mouth opening stretched many times wider than in the photo, where the forward field
+# is a near-step the Newton steps overshoot.
+SOLVED_PX = 0.5
+
+
+def _residual(stacked: torch.Tensor, x: torch.Tensor, p: torch.Tensor, grid: FlowGrid) -> tuple[torch.Tensor, torch.Tensor]:
+    """x + f(x) - p (B, h, w, 2) and the Jacobian of f at x (B, h, w, 4)."""
+    sampled = F.grid_sample(stacked, _normalised(x, grid.image_size), mode="bilinear", padding_mode="border", align_corners=False)
+    sampled = sampled.permute(0, 2, 3, 1)
+    return x + sampled[..., :2] - p, sampled[..., 2:]
+
+
+def _fill_unsolved(backward: torch.Tensor, solved: torch.Tensor, rounds: int = 3) -> torch.Tensor:
+    """Replace unsolved cells of (B, 2, h, w) by the mean of their solved neighbours, growing
+    inwards from the solved edge (solved: (B, h, w) bool)."""
+    weight = solved[:, None].to(backward.dtype)
+    if bool(weight.min() > 0):
+        return backward
+    for _ in range(rounds):
+        total = F.avg_pool2d(torch.cat([backward * weight, weight], dim=1), 5, stride=1, padding=2)
+        filled = total[:, :2] / total[:, 2:].clamp(min=1e-6)
+        backward = torch.where(weight > 0, backward, filled)
+        weight = torch.maximum(weight, (total[:, 2:] > 0).to(backward.dtype))
+    return backward

@@ -36,8 +36,8 @@ class MouthStyle:
         skin = median_colour(image, np.delete(landmarks[:, :2], sorted(features), axis=0))
         brightness = float(np.clip(np.mean(skin) / 150.0, 0.6, 1.0))
         return cls(
-            cavity=np.clip(lip_colour * np.array([0.30, 0.19, 0.19]), 12, 90),
-            tongue=np.clip(lip_colour * np.array([0.75, 0.45, 0.45]), 30, 190),
+            cavity=np.clip(lip_colour * np.array([0.24, 0.15, 0.15]), 10, 70),
+            tongue=np.clip(lip_colour * np.array([0.6, 0.36, 0.36]), 25, 160),
             teeth=np.array([236.0, 230.0, 216.0]) * brightness,
         )
 
@@ -102,17 +102,17 @@ def _cavity(size, offset, upper, lower, gap, width, style: MouthStyle) -> np.nda
     paint[:] = style.cavity
     paint *= (0.65 + 0.35 * depth)[..., None]
     tongue = np.clip((depth - 0.55) / 0.3, 0, 1) * min(1.0, gap / (0.25 * width))
-    paint += (style.tongue - paint) * (0.6 * tongue)[..., None]
+    paint += (style.tongue - paint) * (0.45 * tongue)[..., None]
 
     teeth_height = min(0.38 * gap, 0.12 * width)
     top_curve = _central(upper - offset, 0.75)
-    teeth = fill_alpha(size, [np.concatenate([top_curve, top_curve[::-1] + [0, teeth_height]])], 0.5)
+    teeth = fill_alpha(size, [np.concatenate([top_curve, top_curve[::-1] + [0, teeth_height]])], 0.8)
     if gap > 0.2 * width:
         low_curve = _central(lower - offset, 0.55)
-        teeth = np.maximum(teeth, 0.75 * fill_alpha(size, [np.concatenate([low_curve, low_curve[::-1] - [0, 0.4 * teeth_height]])], 0.5))
+        teeth = np.maximum(teeth, 0.6 * fill_alpha(size, [np.concatenate([low_curve, low_curve[::-1] - [0, 0.4 * teeth_height]])], 0.8))
     xs = np.arange(size[1]) + offset[0]
     centre = (upper[0, 0] + upper[-1, 0]) / 2
     shade = np.clip(1.0 - np.abs(xs - centre) / (0.5 * width), 0.0, 1.0) ** 0.6
-    teeth *= shade[None, :]
+    teeth *= 0.9 * shade[None, :]
     paint += (style.teeth - paint) * teeth[..., None]
     return paint

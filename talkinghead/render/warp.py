@@ -31,11 +31,12 @@ from .eyelids import LidStyle, paint_eyelid
 from .flow import FlowGrid, FlowGridConfig, build_flow_grid, forward_field, invert_flow
 from .mouth import MouthStyle, paint_mouth
 
-# The warp stretches whatever the photo shows between the lips (teeth of a smiling photo stretch
-# convincingly up to about 3x). The cavity is painted where the opening is stretched more than
-# STRETCH_OK times, reaching full strength at twice that, and only for openings wider than
-# MIN_EXTRA_GAP (canonical units) beyond the photo's.
-STRETCH_OK = 3.0
+# The warp stretches whatever the photo shows between the lips; teeth of a smiling photo still
+# look right stretched 2x, not 4x. The painted cavity fades in between STRETCH_START and
+# STRETCH_FULL times the photo's opening, and only for openings wider than MIN_EXTRA_GAP
+# (canonical units) beyond the photo's.
+STRETCH_START = 2.0
+STRETCH_FULL = 3.5
 CV2_INTERPOLATION = {"bilinear": cv2.INTER_LINEAR, "bicubic": cv2.INTER_CUBIC}
 MIN_EXTRA_GAP = 0.03
 
@@ -86,7 +87,7 @@ class PreparedFace:
 def mouth_paint_strength(target_gap: float, source_gap: float) -> float:
     """0..1: how much of the target mouth opening must be painted rather than stretched."""
     stretch = target_gap / max(source_gap, 1e-3)
-    need = np.clip((stretch - STRETCH_OK) / STRETCH_OK, 0.0, 1.0)
+    need = np.clip((stretch - STRETCH_START) / (STRETCH_FULL - STRETCH_START), 0.0, 1.0)
     return float(need * np.clip((target_gap - source_gap) / MIN_EXTRA_GAP, 0.0, 1.0))
 
 
