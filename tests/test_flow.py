@@ -16,7 +16,7 @@ def ring_of_points() -> np.ndarray:
 
 
 def grid_for(points):
-    return build_flow_grid(points, SIZE, face_scale=20.0, chin_y=90.0, config=FlowGridConfig(cell=4.0))
+    return build_flow_grid(points, SIZE, face_scale=20.0, chin_y=90.0, config=FlowGridConfig(min_cell=4.0))
 
 
 def test_translation_moves_the_face_and_fades_outside():

@@ -28,8 +28,11 @@ from scipy.spatial import ConvexHull, Delaunay
 
 @dataclass(frozen=True)
 class FlowGridConfig:
-    cell: float = 4.0
-    """Grid cell size in pixels (coarser on big images, see `grid_shape`)."""
+    cells_per_iod: float = 24.0
+    """Grid resolution relative to the face: cells per inter-ocular distance (lips are then
+    about two cells thick), so big faces do not pay for detail they do not need."""
+    min_cell: float = 3.0
+    """Smallest cell size in pixels (small faces)."""
     max_cells: int = 192
     """Upper bound on grid cells along the longer side."""
     hair_reach: float = 1.2
@@ -58,9 +61,10 @@ class FlowGrid:
         return FlowGrid(self.index.to(device), self.weight.to(device), self.points.to(device), self.image_size)
 
 
-def grid_shape(image_size: tuple[int, int], config: FlowGridConfig) -> tuple[int, int]:
+def grid_shape(image_size: tuple[int, int], face_scale: float, config: FlowGridConfig) -> tuple[int, int]:
+    """(h, w) grid cells for an image with a face `face_scale` pixels between the eyes."""
     height, width = image_size
-    cell = max(config.cell, max(height, width) / config.max_cells)
+    cell = max(config.min_cell, face_scale / config.cells_per_iod, max(height, width) / config.max_cells)
     return max(2, int(round(height / cell))), max(2, int(round(width / cell)))
 
 
@@ -84,7 +88,7 @@ def build_flow_grid(
     control: (K, 2) control point positions in source pixels.
     face_scale: inter-ocular distance in pixels; chin_y: the chin's row in pixels.
     """
-    shape = grid_shape(image_size, config)
+    shape = grid_shape(image_size, face_scale, config)
     centres = cell_centres(image_size, shape)
     pts = centres.reshape(-1, 2)
     index = np.zeros((len(pts), 3), np.int64)
@@ -171,7 +175,7 @@ def _jacobian(field: torch.Tensor, grid: FlowGrid) -> torch.Tensor:
     return torch.stack([d_dx[:, 0], d_dy[:, 0], d_dx[:, 1], d_dy[:, 1]], dim=1)
 
 
-def invert_flow(field: torch.Tensor, grid: FlowGrid, iterations: int = 6) -> torch.Tensor:
+def invert_flow(field: torch.Tensor, grid: FlowGrid, iterations: int = 5) -> torch.Tensor:
     """Backward displacement b (B, 2, h, w) with x = p + b solving x + f(x) = p at every cell
     centre p, for a forward field f (B, 2, h, w) in pixels."""
     p = grid.points[None].expand(len(field), -1, -1, -1)  # (B, h, w, 2)
@@ -206,13 +210,23 @@ def _residual(stacked: torch.Tensor, x: torch.Tensor, p: torch.Tensor, grid: Flo
 
 def _fill_unsolved(backward: torch.Tensor, solved: torch.Tensor, rounds: int = 3) -> torch.Tensor:
     """Replace unsolved cells of (B, 2, h, w) by the mean of their solved neighbours, growing
-    inwards from the solved edge (solved: (B, h, w) bool)."""
-    weight = solved[:, None].to(backward.dtype)
-    if bool(weight.min() > 0):
+    inwards from the solved edge (solved: (B, h, w) bool). Only the frames and the window that
+    contain unsolved cells are touched (they are rare and local: the inside of a mouth)."""
+    frames = (~solved).flatten(1).any(dim=1).nonzero().flatten()
+    if len(frames) == 0:
         return backward
+    rows = (~solved[frames]).any(dim=(0, 2)).nonzero().flatten()
+    cols = (~solved[frames]).any(dim=(0, 1)).nonzero().flatten()
+    margin = 2 * rounds + 2
+    y0, y1 = max(int(rows[0]) - margin, 0), int(rows[-1]) + margin + 1
+    x0, x1 = max(int(cols[0]) - margin, 0), int(cols[-1]) + margin + 1
+    window = backward[frames, :, y0:y1, x0:x1]
+    weight = solved[frames, None, y0:y1, x0:x1].to(backward.dtype)
     for _ in range(rounds):
-        total = F.avg_pool2d(torch.cat([backward * weight, weight], dim=1), 5, stride=1, padding=2)
+        total = F.avg_pool2d(torch.cat([window * weight, weight], dim=1), 5, stride=1, padding=2)
         filled = total[:, :2] / total[:, 2:].clamp(min=1e-6)
-        backward = torch.where(weight > 0, backward, filled)
+        window = torch.where(weight > 0, window, filled)
         weight = torch.maximum(weight, (total[:, 2:] > 0).to(backward.dtype))
+    backward = backward.clone()
+    backward[frames, :, y0:y1, x0:x1] = window
     return backward

@@ -46,7 +46,9 @@ class WarpRendererConfig:
     basis: str = "geometric"
     """Expression basis (registry name)."""
     flow: FlowGridConfig = field(default_factory=FlowGridConfig)
-    newton_iterations: int = 6
+    newton_iterations: int = 5
+    """Newton steps of the flow inversion; cells still unsolved after them (residual over half
+    a pixel, only inside wide-stretched mouths) are filled from their neighbours."""
     pivot: tuple[float, float, float] = (0.0, 0.6, 1.1)
     """Head rotation centre in canonical units from the landmark centroid: below and behind
     the face, near the top of the neck."""
