@@ -177,7 +177,9 @@ def test_stereo_44k_wav_is_mixed_to_mono_and_resampled(tmp_path):
     assert 0.85 < np.abs(clip.samples).max() <= 0.91
 
 
-@pytest.mark.parametrize(("name", "codec"), [("m.flac", "flac"), ("m.ogg", "libvorbis")])
+@pytest.mark.parametrize(
+    ("name", "codec"), [("m.flac", "flac"), ("m.ogg", "libvorbis"), ("m.mp3", "libmp3lame"), ("m.m4a", "aac")]
+)
 def test_22k_mono_compressed_audio(tmp_path, name, codec):
     encode_audio(tmp_path / name, tone(1.5, 22050), 22050, "-c:a", codec)
     check_tone(load_audio(tmp_path / name), 1.5)

@@ -19,7 +19,7 @@ from .backend import DetectedFace, FaceBackend
 WEIGHTS_ENV = "TALKINGHEAD_FACE_ALIGNMENT_WEIGHTS"
 # face-alignment declares opencv-python, which would overwrite the cv2 of mediapipe's
 # opencv-contrib-python; installing it without dependencies keeps one OpenCV.
-INSTALL_HINT = "pip install numba && pip install --no-deps face-alignment==1.5.0"
+INSTALL_HINT = "pip install 'talkinghead[face-alignment]' && pip install --no-deps face-alignment==1.5.0"
 
 
 # The URLs face_alignment itself downloads from (face_alignment/api.py and its detection/

@@ -124,6 +124,9 @@ class WarpRenderer(Renderer):
     def expression_names(self) -> tuple[str, ...]:
         return self.basis.names
 
+    def _float64(self, array) -> torch.Tensor:
+        return torch.as_tensor(np.asarray(array), dtype=torch.float64, device=self.device)
+
     def prepare(self, source: SourceFace) -> PreparedFace:
         layout = get_layout(source.layout)
         frame = face_frame(source.landmarks, layout)
@@ -136,7 +139,7 @@ class WarpRenderer(Renderer):
         image_tensor = None
         if not self.use_cv2:
             image_tensor = torch.from_numpy(source.image).permute(2, 0, 1)[None].float().to(self.device)
-        as_tensor = lambda a: torch.as_tensor(a, dtype=torch.float64, device=self.device)  # noqa: E731
+        as_tensor = self._float64
         return PreparedFace(
             source=source,
             layout=layout,
@@ -157,16 +160,15 @@ class WarpRenderer(Renderer):
         """(B, N, 3) target landmarks in canonical units, before head pose."""
         if tuple(motion.expression_names) != self.expression_names:
             raise ValueError(f"motion has expression coefficients {motion.expression_names}, this renderer's basis has {self.expression_names}")
-        coeff = torch.as_tensor(motion.expression, dtype=torch.float64, device=self.device)
-        q = prep.canonical + torch.einsum("be,enk->bnk", coeff, prep.expression_deltas)
+        q = prep.canonical + torch.einsum("be,enk->bnk", self._float64(motion.expression), prep.expression_deltas)
         if eyelids:
-            lids = torch.as_tensor(motion.eyelids, dtype=torch.float64, device=self.device).clamp(0, 1)
+            lids = self._float64(motion.eyelids).clamp(0, 1)
             q = q + torch.einsum("bs,snk->bnk", lids, prep.eyelid_deltas)
         return q
 
     def posed(self, prep: PreparedFace, motion: MotionSequence, q: torch.Tensor) -> torch.Tensor:
         """(B, N, 3) canonical targets -> (B, N, 3) pixel coordinates after head pose."""
-        as_tensor = lambda a: torch.as_tensor(np.asarray(a), dtype=torch.float64, device=self.device)  # noqa: E731
+        as_tensor = self._float64
         rotation = rotation_matrix(as_tensor(motion.rotation))
         pivot = as_tensor(self.config.pivot)
         turned = (q - pivot) @ rotation.transpose(1, 2) + pivot
@@ -185,7 +187,7 @@ class WarpRenderer(Renderer):
     def _render(self, prep: PreparedFace, motion: MotionSequence, start: int) -> RenderedChunk:
         q = self.canonical_targets(prep, motion)
         targets = self.posed(prep, motion, q)
-        source_xy = torch.as_tensor(prep.source.landmarks[:, :2], dtype=torch.float64, device=self.device)
+        source_xy = self._float64(prep.source.landmarks[:, :2])
         displacement = (targets[..., :2] - source_xy)[:, prep.control].float()
         backward = invert_flow(forward_field(prep.grid, displacement), prep.grid, self.config.newton_iterations)
         frames, masks = self._warp(prep, backward)
