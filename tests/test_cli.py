@@ -159,3 +159,10 @@ def test_end_to_end_on_the_bundled_examples(tmp_path, source_face):
         noses.append(face.landmarks[layout.nose_tip, 0])
     assert np.std(gaps) > 0.02
     assert np.std(noses) > 1.0
+
+
+@pytest.mark.parametrize(("flag", "value", "needle"), [("--fps", "0", "fps"), ("--max-size", "8", "max_size"), ("--face-index", "3", "face_index")])
+def test_bad_option_values(tmp_path, inputs, capsys, flag, value, needle):
+    image, audio = inputs
+    code, err = run(["--image", image, "--audio", audio, "--out", tmp_path / "o.mp4", flag, value], capsys)
+    assert_clean_failure(code, err, tmp_path, needle)

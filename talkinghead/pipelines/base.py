@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Union
 
 import numpy as np
 
+from ..errors import InputError
 from ..face.backend import FaceBackend, analyze_face
 from ..io.audio import audio_from_array, load_audio
 from ..io.image import limit_size, load_image
@@ -91,8 +92,10 @@ class Pipeline(ABC):
         if unknown:
             raise TypeError(f"{cls.name} pipeline got unknown option(s) {unknown}; it accepts {sorted(known)}")
         opts = replace(cls.options_class(), **options)
-        if opts.fps <= 0 or opts.max_size < 32:
-            raise ValueError(f"invalid options: fps={opts.fps}, max_size={opts.max_size}")
+        if not 1 <= opts.fps <= 120:
+            raise InputError(f"fps must be between 1 and 120, got {opts.fps:g}")
+        if opts.max_size < 32:
+            raise InputError(f"max_size must be at least 32 pixels, got {opts.max_size}")
         return opts
 
     @property
