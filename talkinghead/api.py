@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .config import override
-from .registry import DEFAULT_PIPELINE, PIPELINES, RENDERERS
+from .registry import DEFAULT_PIPELINE, DEFAULT_RENDERER, PIPELINES, RENDERERS
 from .types import GenerationResult
 
 
@@ -20,7 +20,7 @@ def load_pipeline(name: str = DEFAULT_PIPELINE, *, overrides: dict[str, Any] | N
     if "motion" in overrides:
         kwargs["config"] = override(cls.config_class(), overrides["motion"], f"{name} motion config")
     if "renderer" in overrides:
-        renderer = RENDERERS.get(kwargs.get("renderer", "warp"))
+        renderer = RENDERERS.get(kwargs.get("renderer", DEFAULT_RENDERER))
         kwargs["renderer_config"] = override(renderer.config_class(), overrides["renderer"], "renderer config")
     return cls(**kwargs)
 

@@ -66,7 +66,7 @@ def add_generate_parser(commands) -> None:
     p.add_argument("--max-size", type=int, default=None, help="downscale larger images to this many pixels (default 1024)")
     p.add_argument("--face-index", type=int, default=None, help="which face to animate, 0 = the largest")
     p.add_argument("--config", default=None, help="YAML file overriding motion/renderer settings (see configs/)")
-    p.add_argument("--face-backend", default="mediapipe", help="landmark backend: mediapipe (default) or face_alignment")
+    p.add_argument("--face-backend", default="mediapipe", help=f"landmark backend: one of {', '.join(FACE_BACKENDS.names())}")
     p.add_argument("--face-backend-weights", default=None, help="folder with the face_alignment backend's weight files")
     p.add_argument("--masks", default=None, help="also write the per-frame manipulation masks as a video")
     p.add_argument("--save-motion", default=None, help="also save the generated motion (.npz)")
@@ -80,8 +80,6 @@ def generate_command(args: argparse.Namespace) -> int:
     out = check_output_path(args.out)
     if args.masks:
         check_output_path(args.masks)
-    if args.pipeline not in PIPELINES:
-        raise TalkingHeadError(f"unknown pipeline {args.pipeline!r}; choose one of: {', '.join(PIPELINES.names())}")
     options = {
         name: value
         for name, value in (("fps", args.fps), ("still", args.still), ("max_size", args.max_size), ("face_index", args.face_index))
@@ -90,8 +88,6 @@ def generate_command(args: argparse.Namespace) -> int:
     from .api import load_pipeline
     from .config import load_overrides
 
-    if args.face_backend not in FACE_BACKENDS:
-        raise TalkingHeadError(f"unknown face backend {args.face_backend!r}; choose one of: {', '.join(FACE_BACKENDS.names())}")
     backend_options = {"weights_dir": args.face_backend_weights} if args.face_backend_weights else {}
     overrides = load_overrides(args.config) if args.config else None
     try:

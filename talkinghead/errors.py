@@ -13,6 +13,13 @@ class NoFaceError(InputError):
     """No face was found in an image."""
 
 
+class UnknownNameError(TalkingHeadError, KeyError):
+    """A pipeline, backend or other component name that no registry knows."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
 class MissingWeightsError(TalkingHeadError, FileNotFoundError):
     """Optional third-party weights were asked for but are not where the user said they are."""
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib
 from typing import Callable, Generic, TypeVar
 
+from .errors import UnknownNameError
+
 T = TypeVar("T")
 
 
@@ -39,7 +41,7 @@ class Registry(Generic[T]):
             return self._loaded[name]
         if name not in self._lazy:
             known = ", ".join(self.names()) or "none"
-            raise KeyError(f"unknown {self.kind} {name!r}; known: {known}")
+            raise UnknownNameError(f"unknown {self.kind} {name!r}; known: {known}")
         module_name, attr = self._lazy[name].split(":")
         cls = getattr(importlib.import_module(module_name), attr)
         self._loaded[name] = cls
@@ -65,3 +67,4 @@ EXPRESSION_BASES: Registry = Registry(
 RENDERERS: Registry = Registry("renderer", {"warp": "talkinghead.render.warp:WarpRenderer"})
 
 DEFAULT_PIPELINE = "baseline"
+DEFAULT_RENDERER = "warp"

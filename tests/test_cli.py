@@ -166,3 +166,11 @@ def test_bad_option_values(tmp_path, inputs, capsys, flag, value, needle):
     image, audio = inputs
     code, err = run(["--image", image, "--audio", audio, "--out", tmp_path / "o.mp4", flag, value], capsys)
     assert_clean_failure(code, err, tmp_path, needle)
+
+
+def test_unknown_pipeline_and_backend(tmp_path, inputs, capsys):
+    image, audio = inputs
+    code, err = run(["--image", image, "--audio", audio, "--out", tmp_path / "o.mp4", "--pipeline", "nope"], capsys)
+    assert_clean_failure(code, err, tmp_path, "unknown pipeline 'nope'")
+    code, err = run(["--image", image, "--audio", audio, "--out", tmp_path / "o.mp4", "--face-backend", "nope"], capsys)
+    assert_clean_failure(code, err, tmp_path, "unknown face backend 'nope'")

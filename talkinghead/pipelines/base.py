@@ -18,7 +18,7 @@ from ..errors import InputError
 from ..face.backend import FaceBackend, analyze_face
 from ..io.audio import audio_from_array, load_audio
 from ..io.image import limit_size, load_image
-from ..registry import FACE_BACKENDS, RENDERERS
+from ..registry import DEFAULT_RENDERER, FACE_BACKENDS, RENDERERS
 from ..types import AudioClip, GenerationResult, MotionSequence, SourceFace
 
 log = logging.getLogger("talkinghead")
@@ -56,7 +56,7 @@ class Pipeline(ABC):
         *,
         face_backend: str = "mediapipe",
         face_backend_options: dict[str, Any] | None = None,
-        renderer: str = "warp",
+        renderer: str = DEFAULT_RENDERER,
         renderer_config: Any = None,
     ):
         self.face_backend_name = face_backend
