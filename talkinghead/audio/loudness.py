@@ -25,23 +25,27 @@ class LoudnessConfig:
     """A frame is voiced when within this many dB of the speech level."""
 
 
-def frame_levels(clip: AudioClip, fps: float, num_frames: int, window_frames: float) -> np.ndarray:
-    """(T,) float32 RMS level in dBFS of the audio around each video frame."""
-    hop = clip.sample_rate / fps
-    half = max(1, int(round(window_frames * hop / 2)))
-    centres = np.round((np.arange(num_frames) + 0.5) * hop).astype(np.int64)
-    squared = np.concatenate([[0.0], np.cumsum(clip.samples.astype(np.float64) ** 2)])
-    lo = np.clip(centres - half, 0, len(clip.samples))
-    hi = np.clip(centres + half, 0, len(clip.samples))
-    power = (squared[hi] - squared[lo]) / np.maximum(hi - lo, 1)
-    return (10 * np.log10(power + 1e-12)).astype(np.float32)
+def frame_rms_db(clip: AudioClip, fps: float, num_frames: int, window_seconds: float, floor_db: float = -120.0) -> np.ndarray:
+    """(T,) float64 RMS level in dBFS of a `window_seconds` window centred on the middle of each
+    video frame, (i + 0.5) / fps; audio past either end counts as silence. Never below
+    `floor_db`."""
+    samples = np.asarray(clip.samples, dtype=np.float64)
+    half = max(1, int(round(window_seconds * clip.sample_rate / 2)))
+    padded = np.concatenate([np.zeros(half), samples, np.zeros(half)])
+    # Cumulative sum of squares: every window's energy in O(1).
+    squared = np.concatenate([[0.0], np.cumsum(padded**2)])
+    centres = np.round((np.arange(num_frames) + 0.5) / fps * clip.sample_rate).astype(np.int64) + half
+    lo = np.clip(centres - half, 0, len(padded))
+    hi = np.clip(centres + half, 0, len(padded))
+    rms = np.sqrt(np.maximum((squared[hi] - squared[lo]) / (2 * half), 0.0))
+    return 20 * np.log10(np.maximum(rms, 10 ** (floor_db / 20)))
 
 
 def loudness_features(clip: AudioClip, fps: float, config: LoudnessConfig = LoudnessConfig()) -> AudioFeatures:
     """AudioFeatures with columns "loudness" (0 silent .. 1 the clip's loud speech) and "voiced"
     (0/1), one row per video frame."""
     num_frames = clip.num_frames(fps)
-    level = frame_levels(clip, fps, num_frames, config.window_frames)
+    level = frame_rms_db(clip, fps, num_frames, config.window_frames / fps)
     audible = level > SILENCE_DBFS
     speech_level = float(np.percentile(level[audible], 90)) if audible.any() else SILENCE_DBFS
     loudness = np.clip((level - (speech_level - config.dynamic_range_db)) / config.dynamic_range_db, 0.0, 1.0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ..audio.loudness import frame_rms_db
 from ..types import AudioClip
 
 # A generic adult face in millimetres, our own round numbers from typical anthropometric
@@ -211,18 +212,7 @@ def audio_log_energy(clip: AudioClip, fps: float, num_frames: int, window: float
     frame's display time, (i + 0.5) / fps seconds; windows past the end of the audio count
     the missing samples as silence.
     """
-    samples = np.asarray(clip.samples, dtype=np.float64)
-    rate = clip.sample_rate
-    half = max(1, int(round(window * rate / 2)))
-    # Cumulative sum of squares: every window's energy in O(1).
-    padded = np.concatenate([np.zeros(half), samples, np.zeros(half)])
-    cumsum = np.concatenate([[0.0], np.cumsum(padded**2)])
-    centres = np.round((np.arange(num_frames) + 0.5) / fps * rate).astype(int) + half
-    starts = np.clip(centres - half, 0, len(padded))
-    stops = np.clip(centres + half, 0, len(padded))
-    mean_square = (cumsum[stops] - cumsum[starts]) / (2 * half)
-    rms = np.sqrt(np.maximum(mean_square, 0.0))
-    return 20 * np.log10(np.maximum(rms, 1e-5))
+    return frame_rms_db(clip, fps, num_frames, window, floor_db=-100.0)
 
 
 def silent_frames(
