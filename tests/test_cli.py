@@ -144,7 +144,7 @@ def test_end_to_end_on_the_bundled_examples(tmp_path, source_face):
     assert (info.video_codec, info.audio_codec) == ("h264", "aac") and abs(info.duration - audio_seconds) < 0.1
     # Measured on the output with the face analyser: the lips move with speech, the head moves.
     from talkinghead.face.backend import analyze_face
-    from talkinghead.face.frame import face_frame
+    from talkinghead.face.frame import canonical_shape
     from talkinghead.face.layout import get_layout
     from talkinghead.motion.geometric_basis import inner_lip_gap
 
@@ -154,7 +154,7 @@ def test_end_to_end_on_the_bundled_examples(tmp_path, source_face):
         if i % 3:
             continue
         face = analyze_face(frame)
-        q = face_frame(face.landmarks, layout).to_canonical(face.landmarks.astype(np.float64))
+        _, q = canonical_shape(face.landmarks, layout)
         gaps.append(inner_lip_gap(q, layout))
         noses.append(face.landmarks[layout.nose_tip, 0])
     assert np.std(gaps) > 0.02

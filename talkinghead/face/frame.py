@@ -49,3 +49,9 @@ def face_frame(landmarks: np.ndarray, layout: LandmarkLayout) -> FaceFrame:
     y_axis /= np.linalg.norm(y_axis)
     z_axis = np.cross(x_axis, y_axis)
     return FaceFrame(center=pts.mean(axis=0), rotation=np.stack([x_axis, y_axis, z_axis], axis=1), scale=scale)
+
+
+def canonical_shape(landmarks: np.ndarray, layout: LandmarkLayout) -> tuple[FaceFrame, np.ndarray]:
+    """The face frame of (N, 3) landmarks and the landmarks in it, (N, 3) float64 canonical."""
+    frame = face_frame(landmarks, layout)
+    return frame, frame.to_canonical(landmarks.astype(np.float64))

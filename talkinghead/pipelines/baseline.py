@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..face.frame import face_frame
+from ..face.frame import canonical_shape
 from ..face.layout import get_layout
 from ..motion.baseline import BaselineMotion, BaselineMotionConfig
 from ..types import AudioClip, MotionSequence, SourceFace
@@ -22,7 +22,7 @@ class BaselinePipeline(Pipeline):
 
     def make_motion(self, source: SourceFace, clip: AudioClip, *, seed: int, options: GenerateOptions) -> MotionSequence:
         layout = get_layout(source.layout)
-        canonical = face_frame(source.landmarks, layout).to_canonical(source.landmarks.astype("float64"))
+        _, canonical = canonical_shape(source.landmarks, layout)
         own = self.renderer.basis.estimate(canonical, layout)
         return self.motion_model(
             clip,

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..face.frame import FaceFrame, face_frame
+from ..face.frame import FaceFrame, canonical_shape
 from ..face.layout import LandmarkLayout, get_layout
 from ..face.rotation import rotation_matrix
 from ..motion.basis import ExpressionBasis
@@ -129,8 +129,7 @@ class WarpRenderer(Renderer):
 
     def prepare(self, source: SourceFace) -> PreparedFace:
         layout = get_layout(source.layout)
-        frame = face_frame(source.landmarks, layout)
-        canonical = frame.to_canonical(source.landmarks.astype(np.float64))
+        frame, canonical = canonical_shape(source.landmarks, layout)
         control = np.setdiff1d(np.arange(layout.num_points), layout.irises)
         chin_y = float(source.landmarks[layout.chin, 1])
         grid = build_flow_grid(source.landmarks[control, :2].astype(np.float64), source.size, frame.scale, chin_y, self.config.flow)
