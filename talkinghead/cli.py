@@ -1,6 +1,8 @@
 """The `talkinghead` command line.
 
     talkinghead generate --image face.jpg --audio speech.wav --out out.mp4 [--seed 0]
+    talkinghead track video.mp4 -o motion.npz
+    talkinghead train audio2exp --videos DIR --out DIR
     talkinghead info
 
 Errors caused by the input (no face, unreadable files, ...) print one line on stderr and exit
@@ -15,6 +17,8 @@ import os
 import sys
 
 from .errors import InputError, TalkingHeadError
+from .face import track_command
+from .train import commands as train_commands
 from .registry import DEFAULT_PIPELINE, FACE_BACKENDS, PIPELINES
 
 EXIT_INPUT_ERROR = 2
@@ -150,10 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     add_generate_parser(commands)
     commands.add_parser("info", help="pipelines, face backends, device and versions")
+    track_command.add_parser(commands)
+    train_commands.add_parser(commands)
     return parser
 
 
-COMMANDS = {"generate": generate_command, "info": info_command}
+COMMANDS = {"generate": generate_command, "info": info_command, "track": track_command.run, "train": train_commands.run}
 
 
 def main(argv: list[str] | None = None) -> int:

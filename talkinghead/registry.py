@@ -62,7 +62,11 @@ FACE_BACKENDS: Registry = Registry(
     },
 )
 EXPRESSION_BASES: Registry = Registry(
-    "expression basis", {"geometric": "talkinghead.motion.geometric_basis:GeometricBasis"}
+    "expression basis",
+    {
+        "geometric": "talkinghead.motion.geometric_basis:GeometricBasis",
+        "learned": "talkinghead.motion.learned_basis:LearnedBasis",
+    },
 )
 RENDERERS: Registry = Registry("renderer", {"warp": "talkinghead.render.warp:WarpRenderer"})
 

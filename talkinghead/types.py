@@ -86,6 +86,43 @@ class AudioFeatures:
         return self.values[:, self.names.index(name)]
 
 
+@dataclass(frozen=True)
+class FaceTrack:
+    """One face followed through a video.
+
+    landmarks: (T, N, 3) float32 per-frame landmarks in pixels of frames of `image_size`
+        (x, y; z relative depth in the same units), in the order of `layout`.
+    found: (T,) bool, False where the face was not found and the landmarks are interpolated.
+    image_size: (height, width) of the frames the landmarks refer to.
+    """
+
+    landmarks: np.ndarray
+    found: np.ndarray
+    fps: float
+    image_size: tuple[int, int]
+    layout: str
+    path: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.landmarks)
+
+    def save(self, path: str | Path) -> None:
+        """Write to an .npz file (no pickles), readable with `FaceTrack.load`."""
+        header = {"fps": self.fps, "image_size": list(self.image_size), "layout": self.layout, "path": self.path}
+        with open(path, "wb") as f:
+            np.savez(f, header=np.array(json.dumps(header)), landmarks=self.landmarks.astype(np.float32), found=self.found)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "FaceTrack":
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                header = json.loads(str(data["header"]))
+                landmarks, found = data["landmarks"], data["found"]
+        except (OSError, ValueError, KeyError) as exc:
+            raise InputError(f"{path}: not a talkinghead face track ({exc})") from exc
+        return cls(landmarks, found.astype(bool), float(header["fps"]), tuple(header["image_size"]), header["layout"], header["path"])
+
+
 @dataclass
 class MotionSequence:
     """Per-frame head pose, expression and eyelids; independent of any particular face.

@@ -41,13 +41,20 @@ def frame_rms_db(clip: AudioClip, fps: float, num_frames: int, window_seconds: f
     return 20 * np.log10(np.maximum(rms, 10 ** (floor_db / 20)))
 
 
+def speech_level_db(level: np.ndarray) -> float:
+    """The clip's speech level in dBFS: the 90th percentile of its audible (T,) frame levels,
+    SILENCE_DBFS if nothing is audible."""
+    audible = level > SILENCE_DBFS
+    return float(np.percentile(level[audible], 90)) if audible.any() else SILENCE_DBFS
+
+
 def loudness_features(clip: AudioClip, fps: float, config: LoudnessConfig = LoudnessConfig()) -> AudioFeatures:
     """AudioFeatures with columns "loudness" (0 silent .. 1 the clip's loud speech) and "voiced"
     (0/1), one row per video frame."""
     num_frames = clip.num_frames(fps)
     level = frame_rms_db(clip, fps, num_frames, config.window_frames / fps)
     audible = level > SILENCE_DBFS
-    speech_level = float(np.percentile(level[audible], 90)) if audible.any() else SILENCE_DBFS
+    speech_level = speech_level_db(level)
     loudness = np.clip((level - (speech_level - config.dynamic_range_db)) / config.dynamic_range_db, 0.0, 1.0)
     voiced = (audible & (level > speech_level - config.voice_margin_db)).astype(np.float32)
     values = np.stack([loudness * voiced, voiced], axis=1).astype(np.float32)

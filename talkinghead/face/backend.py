@@ -37,6 +37,18 @@ class FaceBackend(ABC):
     def detect(self, image: np.ndarray) -> list[DetectedFace]:
         """image: (H, W, 3) uint8 RGB. Returns every face found, in any order."""
 
+    def landmarks_in_box(self, image: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray | None:
+        """(N, 3) landmarks of the face inside `box` (x0, y0, x1, y1 pixels), or None.
+
+        Video tracking calls this with the previous frame's face box. Backends that can skip
+        detection when the box is known override it; this default detects and keeps the face
+        that overlaps the box most."""
+        faces = self.detect(image)
+        best = max(faces, key=lambda f: box_overlap(f.box, box), default=None)
+        if best is None or box_overlap(best.box, box) < 0.3:
+            return None
+        return best.landmarks
+
     def close(self) -> None:
         """Release native resources (models, threads)."""
 
@@ -44,6 +56,15 @@ class FaceBackend(ABC):
 def box_of(points: np.ndarray) -> tuple[float, float, float, float]:
     """Bounding box (x0, y0, x1, y1) of (N, 2+) points."""
     return (float(points[:, 0].min()), float(points[:, 1].min()), float(points[:, 0].max()), float(points[:, 1].max()))
+
+
+def box_overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """Intersection over union of two (x0, y0, x1, y1) boxes, in [0, 1]."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    inter = max(0.0, w) * max(0.0, h)
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
 
 
 def pick_face(faces: list[DetectedFace], face_index: int, name: str) -> DetectedFace:

@@ -41,14 +41,16 @@ class MediaPipeBackend(FaceBackend):
         for det in found[: self.max_faces]:
             box = det.location_data.relative_bounding_box
             x0, y0 = box.xmin * w, box.ymin * h
-            face = self._mesh_in_box(image, (x0, y0, x0 + box.width * w, y0 + box.height * h))
+            face = self.landmarks_in_box(image, (x0, y0, x0 + box.width * w, y0 + box.height * h))
             if face is not None:
                 faces.append(DetectedFace(face, box_of(face), float(det.score[0])))
         return faces
 
-    def _mesh_in_box(self, image: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray | None:
+    def landmarks_in_box(self, image: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray | None:
         """(478, 3) landmarks in image pixels for the face in `box`, or None if FaceMesh fails."""
         import cv2
+
+        image = np.ascontiguousarray(image)
 
         cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
         side = CROP_FACTOR * max(box[2] - box[0], box[3] - box[1])

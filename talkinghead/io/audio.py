@@ -140,3 +140,16 @@ def write_wav(path: str | Path, clip: AudioClip) -> None:
         out.setsampwidth(2)
         out.setframerate(int(clip.sample_rate))
         out.writeframes(pcm.tobytes())
+
+
+# Audio that never rises above this peak is treated as no audio (e.g. a muted track).
+SILENT_PEAK = 1e-4
+
+
+def load_video_audio(path: str | Path, sample_rate: int = 16000) -> AudioClip | None:
+    """The audio track of a video, or None when it has none or it is silent throughout."""
+    try:
+        clip = load_audio(path, sample_rate)
+    except InputError:
+        return None
+    return clip if len(clip.samples) and float(np.abs(clip.samples).max()) > SILENT_PEAK else None

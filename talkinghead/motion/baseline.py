@@ -1,6 +1,8 @@
-"""The baseline motion model: mouth from loudness, random natural head motion, blinks.
+"""The baseline motion model: mouth from the learned audio-to-expression model (or from
+loudness), random natural head motion, blinks.
 
-It needs no training and is the reference every other pipeline is measured against.
+The loudness mouth needs no training and stays as the reference the learned one is measured
+against (and the fallback for bases without the learned coefficients, e.g. 68-point faces).
 """
 
 from __future__ import annotations
@@ -11,13 +13,22 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
 from ..audio.loudness import LoudnessConfig, loudness_features
+from ..errors import InputError
 from ..types import AudioClip, MotionSequence
 from .blinks import BlinkConfig, blinks
 from .head import HeadMotionConfig, head_motion
 
 
+MOUTH_MODELS = ("audio2exp", "loudness")
+
+
 @dataclass(frozen=True)
 class BaselineMotionConfig:
+    mouth: str = "audio2exp"
+    """"audio2exp": the learned audio-to-expression model (needs the learned expression basis);
+    "loudness": jaw opening from loudness alone (works with any basis that has jaw_open)."""
+    audio2exp_checkpoint: str | None = None
+    """Folder of an audio-to-expression checkpoint; None = the shipped checkpoints/audio2exp."""
     mouth_gain: float = 0.35
     """jaw_open coefficient at the clip's loudest speech (1 = a wide-open mouth)."""
     mouth_curve: float = 0.8
@@ -31,6 +42,31 @@ class BaselineMotionConfig:
 class BaselineMotion:
     def __init__(self, config: BaselineMotionConfig | None = None):
         self.config = config or BaselineMotionConfig()
+        if self.config.mouth not in MOUTH_MODELS:
+            raise InputError(f"mouth must be one of {', '.join(MOUTH_MODELS)}, not {self.config.mouth!r}")
+        self._audio2exp = None
+
+    @property
+    def audio2exp(self):
+        """The audio-to-expression model, loaded on first use."""
+        if self._audio2exp is None:
+            from .audio2exp import Audio2Exp
+
+            self._audio2exp = Audio2Exp.load(self.config.audio2exp_checkpoint)
+        return self._audio2exp
+
+    def mouth_targets(self, clip: AudioClip, fps: float, expression_names: tuple[str, ...]) -> tuple[np.ndarray, list[int], np.ndarray]:
+        """(T, K) absolute mouth coefficients (0 = closed), the K indices into
+        `expression_names` they belong to, and (T,) loudness in [0, 1] (it also drives nods)."""
+        jaw, loudness = self.jaw_opening(clip, fps)
+        if self.config.mouth == "audio2exp" and set(self.audio2exp.config.expression_names) <= set(expression_names):
+            predicted = self.audio2exp.predict(clip, fps)
+            targets = np.zeros((len(jaw), predicted.shape[1]), np.float32)
+            targets[: len(predicted)] = predicted[: len(jaw)]
+            return targets, [expression_names.index(n) for n in self.audio2exp.config.expression_names], loudness
+        if "jaw_open" not in expression_names:
+            raise InputError(f"no mouth model for an expression basis with coefficients {expression_names}")
+        return jaw[:, None], [expression_names.index("jaw_open")], loudness
 
     def jaw_opening(self, clip: AudioClip, fps: float) -> tuple[np.ndarray, np.ndarray]:
         """(T,) absolute jaw_open coefficient per frame (0 = closed, in silence) and (T,)
@@ -59,15 +95,13 @@ class BaselineMotion:
             subtracted so that the targets are absolute (a closed mouth in silence).
         """
         rng = np.random.default_rng(seed)
-        jaw, loudness = self.jaw_opening(clip, fps)
-        num_frames = len(jaw)
+        targets, columns, loudness = self.mouth_targets(clip, fps, expression_names)
+        num_frames = len(targets)
         motion = MotionSequence.rest(num_frames, fps, expression_names)
-        jaw_index = expression_names.index("jaw_open")
-        own = float(source_expression[jaw_index])
-        motion.expression[:, jaw_index] = np.maximum(expression_scale * jaw - own, -own)
+        motion.expression[:, columns] = expression_scale * targets - source_expression[columns]
         rotation, translation = head_motion(rng, num_frames, fps, loudness, self.config.head)
         if not still:
             motion.rotation[:], motion.translation[:] = rotation, translation
         motion.eyelids[:] = blinks(rng, num_frames, fps, self.config.blink)
-        motion.meta = {"pipeline": "baseline", "seed": seed, "still": still}
+        motion.meta = {"pipeline": "baseline", "seed": seed, "still": still, "mouth": self.config.mouth}
         return motion

@@ -2,7 +2,7 @@
 
 A basis turns expression coefficients into landmark displacements for one particular face.
 The geometric basis (hand-made deformations) ships now; a basis learned from tracked real
-faces can replace it by implementing the same three methods.
+faces can replace it by implementing the same methods.
 """
 
 from __future__ import annotations
@@ -36,6 +36,13 @@ class ExpressionBasis(ABC):
         """(E,) float32 coefficients of the face's own expression relative to a neutral,
         closed-mouth face; motion models subtract it to reach absolute targets (e.g. a closed
         mouth in silence even when the photo shows an open one)."""
+
+    def project(self, deformations: np.ndarray, neutral: np.ndarray, layout: LandmarkLayout) -> np.ndarray:
+        """Coefficients of tracked expressions: (T, N, 3) displacements from a face's `neutral`
+        ((N, 3)), canonical units -> (T, E) float32. This default measures each frame with
+        `estimate`; bases with linear components override it with a least-squares fit."""
+        rest = self.estimate(neutral, layout)
+        return np.stack([self.estimate(neutral + d, layout) - rest for d in deformations]).astype(np.float32)
 
     def index(self, name: str) -> int:
         return self.names.index(name)

@@ -18,7 +18,7 @@ from ..errors import InputError
 from ..face.backend import FaceBackend, analyze_face
 from ..io.audio import audio_from_array, load_audio
 from ..io.image import limit_size, load_image
-from ..registry import DEFAULT_RENDERER, FACE_BACKENDS, RENDERERS
+from ..registry import DEFAULT_RENDERER, EXPRESSION_BASES, FACE_BACKENDS, RENDERERS
 from ..types import AudioClip, GenerationResult, MotionSequence, SourceFace
 
 log = logging.getLogger("talkinghead")
@@ -36,6 +36,17 @@ class GenerateOptions:
     expression_scale: float = field(default=1.0, metadata={"help": "strength of mouth motion (1 = natural)"})
     face_index: int = field(default=0, metadata={"help": "which face to animate, 0 = the largest"})
     max_size: int = field(default=1024, metadata={"help": "downscale images whose longer side exceeds this (pixels)"})
+
+
+def basis_for_layout(renderer_config: Any, layout: str) -> Any:
+    """The renderer config, switched to the geometric expression basis when its default basis
+    was learned on another landmark topology (e.g. the learned basis and 68-point faces)."""
+    name = getattr(renderer_config, "basis", None)
+    supported = getattr(EXPRESSION_BASES.get(name), "layouts", None) if name else None
+    if supported is None or layout in supported:
+        return renderer_config
+    log.info("the %s expression basis needs %s landmarks; using the geometric basis for %s", name, "/".join(supported), layout)
+    return replace(renderer_config, basis="geometric")
 
 
 def random_seed() -> int:
@@ -62,7 +73,10 @@ class Pipeline(ABC):
         self.face_backend_name = face_backend
         self.face_backend_options = dict(face_backend_options or {})
         self._face_backend: FaceBackend | None = None
-        self.renderer = RENDERERS.get(renderer)(renderer_config)
+        renderer_cls = RENDERERS.get(renderer)
+        if renderer_config is None:
+            renderer_config = basis_for_layout(renderer_cls.config_class(), FACE_BACKENDS.get(face_backend).layout)
+        self.renderer = renderer_cls(renderer_config)
 
     # -- the contract -------------------------------------------------------------------------
     def generate(self, source_image: ImageInput, audio: AudioInput, *, seed: int | None = None, **options: Any) -> GenerationResult:

@@ -43,8 +43,9 @@ MIN_EXTRA_GAP = 0.03
 
 @dataclass(frozen=True)
 class WarpRendererConfig:
-    basis: str = "geometric"
-    """Expression basis (registry name)."""
+    basis: str = "learned"
+    """Expression basis (registry name): "learned" (PCA of real faces, MediaPipe landmarks;
+    pipelines switch to "geometric" for other landmark layouts) or "geometric"."""
     flow: FlowGridConfig = field(default_factory=FlowGridConfig)
     newton_iterations: int = 5
     """Newton steps of the flow inversion; cells still unsolved after them (residual over half

@@ -1,0 +1,83 @@
+"""Audio -> expression: per-frame coefficients of the learned basis (mouth, jaw, lips) from speech.
+
+The shared AudioEncoder embeds each video frame's log-mel window; two dilated temporal
+convolutions then look at about half a second of neighbouring frames either side, which lets
+the mouth anticipate and follow sounds (coarticulation) and keeps the motion smooth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..audio.encoder import AudioEncoder, AudioEncoderConfig
+from ..audio.mel import MelConfig, audio_windows
+from ..io.checkpoint import load_checkpoint, resolve_checkpoint, save_checkpoint
+from ..types import AudioClip
+
+CHECKPOINT_NAME = "audio2exp"
+
+
+@dataclass(frozen=True)
+class Audio2ExpConfig:
+    expression_names: tuple[str, ...]
+    """The basis coefficients this model predicts (a subset of the basis' names)."""
+    mel: MelConfig = field(default_factory=MelConfig)
+    encoder: AudioEncoderConfig = field(default_factory=AudioEncoderConfig)
+    hidden: int = 32
+    temporal_kernel: int = 5
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Audio2ExpConfig":
+        return cls(
+            expression_names=tuple(data["expression_names"]),
+            mel=MelConfig(**data["mel"]),
+            encoder=AudioEncoderConfig(**data["encoder"]),
+            hidden=data["hidden"],
+            temporal_kernel=data["temporal_kernel"],
+        )
+
+
+class Audio2Exp(nn.Module):
+    """windows (B, T, W, n_mels) log-mel -> (B, T, E) expression coefficients (about [-1, 1])."""
+
+    def __init__(self, config: Audio2ExpConfig):
+        super().__init__()
+        self.config = config
+        self.encoder = AudioEncoder(config.encoder)
+        k, h = config.temporal_kernel, config.hidden
+        self.temporal = nn.Sequential(
+            nn.Conv1d(config.encoder.dim, h, k, padding=k // 2),
+            nn.GELU(),
+            nn.Conv1d(h, h, k, padding=2 * (k // 2), dilation=2),
+            nn.GELU(),
+        )
+        self.head = nn.Linear(h, len(config.expression_names))
+
+    def forward(self, windows: torch.Tensor) -> torch.Tensor:
+        z = self.encoder(windows).transpose(1, 2)  # (B, dim, T)
+        return self.head(self.temporal(z).transpose(1, 2))
+
+    @torch.no_grad()
+    def predict(self, clip: AudioClip, fps: float) -> np.ndarray:
+        """(T, E) float32 coefficients for the video frames of `clip` at `fps`."""
+        self.eval()
+        device = next(self.parameters()).device
+        windows = audio_windows(clip, fps, self.config.mel, device)
+        return self(windows[None])[0].cpu().numpy().astype(np.float32)
+
+    def save(self, folder: str | Path, card: str | None = None) -> Path:
+        tensors = {k: v.detach().cpu().numpy() for k, v in self.state_dict().items()}
+        return save_checkpoint(folder, asdict(self.config), tensors, card)
+
+    @classmethod
+    def load(cls, folder: str | Path | None = None, device: str | torch.device = "cpu") -> "Audio2Exp":
+        """From a folder written by `save` (None: the shipped checkpoints/audio2exp)."""
+        config, tensors = load_checkpoint(resolve_checkpoint(folder, CHECKPOINT_NAME), "audio-to-expression model")
+        model = cls(Audio2ExpConfig.from_dict(config))
+        model.load_state_dict({k: torch.from_numpy(v) for k, v in tensors.items()})
+        return model.to(device).eval()

@@ -1,0 +1,1 @@
+"""Training: datasets over folders of talking videos and one recipe per model."""

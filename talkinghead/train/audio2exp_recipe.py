@@ -1,0 +1,184 @@
+"""Recipe: train the audio-to-expression model on a folder of talking videos.
+
+Targets are the learned basis' mouth coefficients of each tracked frame (absolute: relative to
+the clip's closed-mouth neutral). Whole clips are held out for validation. Training sees random
+two-second segments; half of them get background noise at 5-40 dB SNR, so the model keeps
+working on noisy recordings. The loss has three parts: the coefficients (their squared error is
+the landmark-space error of the mouth, since the components are orthogonal), the inner-lip gap
+(what viewers and lip-sync measures notice most), and frame-to-frame velocity (no jitter).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+
+from ..audio.mel import MelConfig, audio_windows
+from ..face.layout import get_layout
+from ..motion.audio2exp import Audio2Exp, Audio2ExpConfig
+from ..motion.geometric_basis import inner_lip_gap
+from ..motion.learned_basis import LearnedBasis
+from ..motion.tracked import analyse_track
+from ..types import AudioClip
+from .videos import TalkingClip
+
+log = logging.getLogger("talkinghead")
+
+
+@dataclass(frozen=True)
+class Audio2ExpTrainConfig:
+    steps: int = 300
+    batch_size: int = 16
+    segment_frames: int = 50
+    learning_rate: float = 2e-3
+    weight_decay: float = 0.1
+    gap_weight: float = 4.0
+    velocity_weight: float = 1.0
+    noise_variants: int = 1
+    """Noisy copies of each training clip's features, besides the clean one."""
+    noise_snr_db: tuple[float, float] = (5.0, 40.0)
+    val_clips: int = 2
+    """Number of whole clips held out (every len/val_clips-th clip by name)."""
+    region: str = "mouth"
+    """Predict the basis coefficients whose names start with this."""
+    seed: int = 0
+    device: str = "cpu"
+
+
+@dataclass
+class ClipExamples:
+    """Training material from one clip. windows: list of (T, W, n_mels) variants (clean first);
+    targets: (T, E) coefficients; gaps: (T,) tracked inner-lip gap change, canonical units."""
+
+    name: str
+    audio: AudioClip
+    fps: float
+    windows: list[torch.Tensor]
+    targets: torch.Tensor
+    gaps: np.ndarray
+
+
+def clip_examples(clip: TalkingClip, basis: LearnedBasis, names: tuple[str, ...], mel: MelConfig, rng, variants: int, snr) -> ClipExamples:
+    tracked = analyse_track(clip.track)
+    coefficients = basis.project(tracked.deformations, tracked.neutral, tracked.layout)
+    columns = [basis.index(n) for n in names]
+    variants_audio = [clip.audio] + [with_noise(clip.audio, rng, snr) for _ in range(variants)]
+    windows = [audio_windows(a, tracked.fps, mel) for a in variants_audio]
+    t = min(len(windows[0]), len(coefficients))
+    gaps = np.array([inner_lip_gap(d, tracked.layout) for d in tracked.deformations[:t]])
+    return ClipExamples(clip.name, clip.audio, tracked.fps, [w[:t] for w in windows], torch.from_numpy(coefficients[:t, columns]), gaps)
+
+
+def with_noise(clip: AudioClip, rng: np.random.Generator, snr_db: tuple[float, float]) -> AudioClip:
+    """The clip with pink-ish background noise at a random SNR in `snr_db` (relative to the
+    clip's mean power)."""
+    white = rng.standard_normal(len(clip.samples))
+    pink = np.cumsum(white) * 0.02
+    pink -= np.convolve(pink, np.ones(801) / 801, mode="same")  # remove the random walk's drift
+    noise = 0.5 * white / white.std() + 0.5 * pink / max(pink.std(), 1e-9)
+    power = float(np.mean(clip.samples.astype(np.float64) ** 2))
+    snr = rng.uniform(*snr_db)
+    noise *= np.sqrt(power / 10 ** (snr / 10) / np.mean(noise**2))
+    return AudioClip((clip.samples + noise).astype(np.float32), clip.sample_rate, None)
+
+
+def split_clips(clips: list[TalkingClip], count: int) -> tuple[list[TalkingClip], list[TalkingClip]]:
+    """(train, validation): every len/count-th usable clip by name is held out whole."""
+    usable = sorted((c for c in clips if c.audio is not None), key=lambda c: c.name)
+    if len(usable) < count + 1:
+        raise ValueError(f"need at least {count + 1} clips with audio, found {len(usable)}")
+    step = len(usable) / count if count else 0
+    held = {int(step * i + step / 2) for i in range(count)}
+    return [c for i, c in enumerate(usable) if i not in held], [c for i, c in enumerate(usable) if i in held]
+
+
+def sample_batch(examples: list[ClipExamples], cfg: Audio2ExpTrainConfig, rng) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, L, W, n_mels) windows and (B, L, E) targets of random segments, clips weighted by length."""
+    lengths = np.array([len(e.targets) for e in examples], dtype=np.float64)
+    picks = rng.choice(len(examples), size=cfg.batch_size, p=lengths / lengths.sum())
+    xs, ys = [], []
+    for i in picks:
+        e = examples[i]
+        length = min(cfg.segment_frames, len(e.targets))
+        start = int(rng.integers(0, len(e.targets) - length + 1))
+        variant = e.windows[int(rng.integers(len(e.windows)))]
+        xs.append(variant[start : start + length])
+        ys.append(e.targets[start : start + length])
+    length = min(len(x) for x in xs)
+    return torch.stack([x[:length] for x in xs]), torch.stack([y[:length] for y in ys])
+
+
+def losses(pred: torch.Tensor, target: torch.Tensor, gap_vector: torch.Tensor, cfg: Audio2ExpTrainConfig) -> dict[str, torch.Tensor]:
+    """pred, target: (B, L, E); gap_vector: (E,) lip-gap change per unit coefficient."""
+    coef = torch.mean((pred - target) ** 2)
+    gap = torch.mean(((pred - target) @ gap_vector) ** 2) / gap_vector.pow(2).sum()
+    velocity = torch.mean(((pred[:, 1:] - pred[:, :-1]) - (target[:, 1:] - target[:, :-1])) ** 2)
+    total = coef + cfg.gap_weight * gap + cfg.velocity_weight * velocity
+    return {"total": total, "coefficients": coef, "gap": gap, "velocity": velocity}
+
+
+def gap_vector(basis: LearnedBasis, names: tuple[str, ...]) -> torch.Tensor:
+    layout = get_layout(basis.config.layout)
+    return torch.tensor([inner_lip_gap(basis.components[basis.index(n)], layout) for n in names], dtype=torch.float32)
+
+
+def pearson(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a - a.mean(), b - b.mean()
+    denominator = np.sqrt((a @ a) * (b @ b))
+    return float(a @ b / denominator) if denominator > 0 else 0.0
+
+
+def validate(model: Audio2Exp, examples: list[ClipExamples], gaps_per_unit: torch.Tensor) -> dict[str, float]:
+    """Pearson r between predicted and tracked lip gap, per held-out clip (clean audio)."""
+    model.eval()
+    out = {}
+    with torch.no_grad():
+        for e in examples:
+            pred = model(e.windows[0][None].to(next(model.parameters()).device))[0].cpu()
+            out[e.name] = pearson((pred @ gaps_per_unit).numpy(), e.gaps)
+    model.train()
+    return out
+
+
+def train_audio2exp(
+    clips: list[TalkingClip], basis: LearnedBasis, cfg: Audio2ExpTrainConfig, model_config: Audio2ExpConfig | None = None
+) -> tuple[Audio2Exp, dict]:
+    """Train on `clips` (their tracks and audio); returns the model and a report with the
+    losses and the validation correlations."""
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    names = tuple(n for n in basis.names if n.startswith(cfg.region))
+    model_config = model_config or Audio2ExpConfig(expression_names=names)
+    train_clips, val_clips = split_clips(clips, cfg.val_clips)
+    make = lambda c, v: clip_examples(c, basis, names, model_config.mel, rng, v, cfg.noise_snr_db)  # noqa: E731
+    train = [make(c, cfg.noise_variants) for c in train_clips]
+    val = [make(c, 0) for c in val_clips]
+    model = Audio2Exp(model_config).to(cfg.device)
+    model.encoder.set_normalisation(torch.cat([e.windows[0] for e in train]).to(cfg.device))
+    optimiser = torch.optim.AdamW(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, cfg.learning_rate, total_steps=cfg.steps, pct_start=0.1)
+    per_unit = gap_vector(basis, names).to(cfg.device)
+    history, started = [], time.time()
+    for step in range(1, cfg.steps + 1):
+        x, y = sample_batch(train, cfg, rng)
+        parts = losses(model(x.to(cfg.device)), y.to(cfg.device), per_unit, cfg)
+        optimiser.zero_grad()
+        parts["total"].backward()
+        optimiser.step()
+        schedule.step()
+        if step % 100 == 0 or step == cfg.steps:
+            history.append({"step": step, **{k: v.item() for k, v in parts.items()}})
+            log.info("step %d loss %.4f (%.0f s)", step, parts["total"].item(), time.time() - started)
+    report = {
+        "train_clips": [c.name for c in train_clips],
+        "val_clips": [c.name for c in val_clips],
+        "val_gap_r": validate(model, val, per_unit.cpu() if cfg.device != "cpu" else per_unit),
+        "history": history,
+        "seconds": time.time() - started,
+        "train_config": asdict(cfg),
+    }
+    return model.cpu(), report

@@ -1,0 +1,84 @@
+"""A folder of talking videos (VoxCeleb/HDTF style: video files with their own audio) read
+into tracked clips, with a cache so that each video is tracked once."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ..errors import InputError, TalkingHeadError
+from ..face.tracking import FaceTracker, TrackerConfig
+from ..io.audio import load_video_audio
+from ..types import AudioClip, FaceTrack
+
+log = logging.getLogger("talkinghead")
+
+VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v")
+
+
+@dataclass
+class TalkingClip:
+    """One tracked talking video. audio is None when the video has no (audible) audio track."""
+
+    name: str
+    track: FaceTrack
+    audio: AudioClip | None
+
+
+def video_files(folder: str | Path) -> list[Path]:
+    """The video files directly in `folder`, sorted by name."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(f"{folder}: not a folder of videos")
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
+    if not files:
+        raise InputError(f"{folder}: no video files ({', '.join(VIDEO_SUFFIXES)})")
+    return files
+
+
+def cache_key(video: Path, config: TrackerConfig, backend: str) -> str:
+    """Changes when the file (size, modification time) or the tracking settings change."""
+    stat = video.stat()
+    text = f"{video.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{backend}|{sorted(asdict(config).items())}"
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def load_talking_clips(
+    folder: str | Path,
+    cache_dir: str | Path | None = None,
+    config: TrackerConfig | None = None,
+    backend: str = "mediapipe",
+) -> list[TalkingClip]:
+    """Track every video in `folder` (or read the cached track). Videos that cannot be read or
+    tracked are skipped with a notice. cache_dir defaults to `folder`/.talkinghead-cache."""
+    config = config or TrackerConfig()
+    cache = Path(cache_dir) if cache_dir else Path(folder) / ".talkinghead-cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    tracker = None
+    clips = []
+    try:
+        for video in video_files(folder):
+            cached = cache / f"{video.stem}-{cache_key(video, config, backend)}.npz"
+            try:
+                if cached.exists():
+                    track = FaceTrack.load(cached)
+                else:
+                    tracker = tracker or FaceTracker(config, backend)
+                    log.info("tracking %s", video.name)
+                    track = tracker.track(video)
+                    save_atomically(track, cached)
+                clips.append(TalkingClip(video.stem, track, load_video_audio(video)))
+            except TalkingHeadError as exc:
+                log.info("skipping %s: %s", video.name, exc)
+    finally:
+        if tracker is not None:
+            tracker.close()
+    return clips
+
+
+def save_atomically(track: FaceTrack, path: Path) -> None:
+    partial = path.with_name(f".{path.name}.partial")
+    track.save(partial)
+    partial.rename(path)
