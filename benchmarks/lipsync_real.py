@@ -67,7 +67,9 @@ def evaluate_clip(path: str, mouths: list[str], workdir: Path) -> dict[str, dict
     rows = {"real": measures(real, energy, silent, None)}
     image = first_frame(path)
     for mouth in mouths:
-        pipeline = load_pipeline("baseline", overrides={"motion": {"mouth": mouth}})
+        # The loudness mouth drives the geometric basis' jaw_open.
+        renderer = {"basis": "learned" if mouth == "audio2exp" else "geometric"}
+        pipeline = load_pipeline("baseline", overrides={"motion": {"mouth": mouth}, "renderer": renderer})
         try:
             result = pipeline.generate(image, clip, seed=0, fps=info.fps, still=True)
         finally:

@@ -57,6 +57,12 @@ class Audio2Exp(nn.Module):
             nn.GELU(),
         )
         self.head = nn.Linear(h, len(config.expression_names))
+        # Calibration of `predict` (set after training, saved with the weights): a regression
+        # trained on weakly predictable targets shrinks towards their mean, which would leave
+        # the mouth under-articulated; predictions are stretched about `output_mean` by
+        # `output_scale` so their spread matches the tracked mouths'.
+        self.register_buffer("output_mean", torch.zeros(len(config.expression_names)))
+        self.register_buffer("output_scale", torch.ones(len(config.expression_names)))
 
     def forward(self, windows: torch.Tensor) -> torch.Tensor:
         z = self.encoder(windows).transpose(1, 2)  # (B, dim, T)
@@ -68,7 +74,25 @@ class Audio2Exp(nn.Module):
         self.eval()
         device = next(self.parameters()).device
         windows = audio_windows(clip, fps, self.config.mel, device)
-        return self(windows[None])[0].cpu().numpy().astype(np.float32)
+        raw = self(windows[None])[0]
+        calibrated = self.output_mean + self.output_scale * (raw - self.output_mean)
+        return calibrated.cpu().numpy().astype(np.float32)
+
+    @torch.no_grad()
+    def calibrate(self, windows: list[torch.Tensor], targets: list[torch.Tensor], gap_vector: torch.Tensor, max_scale: float = 3.0) -> None:
+        """Set output_mean/output_scale from training clips: (T, W, n_mels) windows and (T, E)
+        targets each. Per component, scale = std(targets) / std(raw predictions); then all
+        scales grow together until the lip gap (coefficients @ gap_vector, (E,)) varies as
+        much as the tracked one. Scales stay between 1 and max_scale."""
+        self.eval()
+        raw = torch.cat([self(w[None])[0] for w in windows])
+        target = torch.cat(targets)
+        mean = raw.mean(0)
+        scale = (target.std(0) / raw.std(0).clamp_min(1e-6)).clamp(1.0, max_scale)
+        gap_ratio = (target @ gap_vector).std() / ((mean + scale * (raw - mean)) @ gap_vector).std().clamp_min(1e-9)
+        self.output_mean.copy_(mean)
+        self.output_scale.copy_((scale * gap_ratio.clamp(min=1.0)).clamp(1.0, max_scale))
+        self.train()
 
     def save(self, folder: str | Path, card: str | None = None) -> Path:
         tensors = {k: v.detach().cpu().numpy() for k, v in self.state_dict().items()}

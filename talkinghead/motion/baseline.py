@@ -63,9 +63,15 @@ class BaselineMotion:
             predicted = self.audio2exp.predict(clip, fps)
             targets = np.zeros((len(jaw), predicted.shape[1]), np.float32)
             targets[: len(predicted)] = predicted[: len(jaw)]
+            # The model saw little true silence in training (recordings always have a noise
+            # floor); the voice-activity gate closes the mouth in pauses whatever it predicts.
+            targets *= self.speech_gate(clip, fps)[: len(targets), None]
             return targets, [expression_names.index(n) for n in self.audio2exp.config.expression_names], loudness
         if "jaw_open" not in expression_names:
-            raise InputError(f"no mouth model for an expression basis with coefficients {expression_names}")
+            raise InputError(
+                f"the {self.config.mouth} mouth cannot drive an expression basis with coefficients {expression_names}; "
+                "the loudness mouth needs the geometric basis (renderer basis: geometric)"
+            )
         return jaw[:, None], [expression_names.index("jaw_open")], loudness
 
     def jaw_opening(self, clip: AudioClip, fps: float) -> tuple[np.ndarray, np.ndarray]:
@@ -77,6 +83,13 @@ class BaselineMotion:
         if len(opening) > 1:
             opening = gaussian_filter1d(opening, self.config.mouth_smoothing_frames)
         return (opening * features.column("voiced")).astype(np.float32), loud
+
+    def speech_gate(self, clip: AudioClip, fps: float) -> np.ndarray:
+        """(T,) float32 in [0, 1]: 1 while speaking, easing to 0 over a pause."""
+        voiced = loudness_features(clip, fps, self.config.loudness).column("voiced").astype(np.float64)
+        if len(voiced) > 1:
+            voiced = gaussian_filter1d(voiced, self.config.mouth_smoothing_frames * 2)
+        return np.clip(voiced, 0.0, 1.0).astype(np.float32)
 
     def __call__(
         self,

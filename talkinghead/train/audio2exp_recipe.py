@@ -133,12 +133,14 @@ def pearson(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def validate(model: Audio2Exp, examples: list[ClipExamples], gaps_per_unit: torch.Tensor) -> dict[str, float]:
-    """Pearson r between predicted and tracked lip gap, per held-out clip (clean audio)."""
+    """Pearson r between predicted (calibrated, as `predict` gives) and tracked lip gap, per
+    held-out clip (clean audio)."""
     model.eval()
     out = {}
     with torch.no_grad():
         for e in examples:
-            pred = model(e.windows[0][None].to(next(model.parameters()).device))[0].cpu()
+            raw = model(e.windows[0][None].to(next(model.parameters()).device))[0]
+            pred = (model.output_mean + model.output_scale * (raw - model.output_mean)).cpu()
             out[e.name] = pearson((pred @ gaps_per_unit).numpy(), e.gaps)
     model.train()
     return out
@@ -173,7 +175,9 @@ def train_audio2exp(
         if step % 100 == 0 or step == cfg.steps:
             history.append({"step": step, **{k: v.item() for k, v in parts.items()}})
             log.info("step %d loss %.4f (%.0f s)", step, parts["total"].item(), time.time() - started)
+    model.calibrate([e.windows[0].to(cfg.device) for e in train], [e.targets.to(cfg.device) for e in train], per_unit)
     report = {
+        "output_scale": model.output_scale.tolist(),
         "train_clips": [c.name for c in train_clips],
         "val_clips": [c.name for c in val_clips],
         "val_gap_r": validate(model, val, per_unit.cpu() if cfg.device != "cpu" else per_unit),
