@@ -2,13 +2,15 @@ import numpy as np
 import pytest
 
 from talkinghead.face.layout import get_layout
+from talkinghead.motion.geometric_basis import inner_lip_gap
 from talkinghead.render.warp import WarpRenderer, WarpRendererConfig
 from talkinghead.types import MotionSequence
 
 
 @pytest.fixture(scope="module")
 def renderer():
-    return WarpRenderer()
+    """The geometric basis: its coefficients have fixed meanings (jaw_open, ...) to test against."""
+    return WarpRenderer(WarpRendererConfig(basis="geometric"))
 
 
 @pytest.fixture(scope="module")
@@ -100,10 +102,29 @@ def test_renders_a_68_point_layout(portrait):
     landmarks = np.concatenate([points, np.zeros((68, 1), np.float32)], axis=1)
     landmarks[27:36, 2] = -15.0  # the nose in front of the face plane
     source = SourceFace(portrait, landmarks, (0, 0, 1, 1), "ibug68", "dlib")
-    renderer = WarpRenderer()
+    renderer = WarpRenderer(WarpRendererConfig(basis="geometric"))
     motion = MotionSequence.rest(2, 25, renderer.expression_names)
     motion.expression[1, 0] = 0.4
     chunk = renderer.render(renderer.prepare(source), motion)
     lips = landmarks[list(get_layout("ibug68").lips()), :2]
     assert np.abs(chunk.frames[0].astype(int) - portrait).mean() < 0.5
     assert region_change(chunk.frames[1], portrait, lips) > 5
+
+
+def test_learned_basis_opens_the_mouth_along_its_opening_direction(source_face, portrait):
+    renderer = WarpRenderer()  # the default: the learned basis from checkpoints/
+    prepared = renderer.prepare(source_face)
+    motion = MotionSequence.rest(1, 25, renderer.expression_names)
+    motion.expression[0] = 0.1 * renderer.basis.opening  # coefficients of a 0.1 IOD wider lip gap
+    frame = renderer.render(prepared, motion).frames[0]
+    layout = get_layout(source_face.layout)
+    assert region_change(frame, portrait, source_face.landmarks[list(layout.lips()), :2]) > 5
+    q = renderer.canonical_targets(prepared, motion)[0].numpy()
+    assert inner_lip_gap(q, layout) - inner_lip_gap(prepared.canonical.numpy(), layout) == pytest.approx(0.1, abs=0.02)
+
+
+def test_pipelines_use_the_geometric_basis_for_68_point_backends():
+    from talkinghead.pipelines.base import basis_for_layout
+
+    assert basis_for_layout(WarpRendererConfig(), "mediapipe478").basis == "learned"
+    assert basis_for_layout(WarpRendererConfig(), "ibug68").basis == "geometric"
