@@ -1,6 +1,8 @@
 """The `talkinghead` command line.
 
     talkinghead generate --image face.jpg --audio speech.wav --out out.mp4 [--seed 0]
+    talkinghead eval VIDEO [--source IMG] [--reference REAL.mp4] [--json]
+    talkinghead bench MANIFEST [--pipelines baseline] [--seeds 0 1 2] [--out DIR]
     talkinghead info
 
 Errors caused by the input (no face, unreadable files, ...) print one line on stderr and exit
@@ -15,6 +17,7 @@ import os
 import sys
 
 from .errors import InputError, TalkingHeadError
+from .eval import commands as eval_commands
 from .registry import DEFAULT_PIPELINE, FACE_BACKENDS, PIPELINES
 
 EXIT_INPUT_ERROR = 2
@@ -149,11 +152,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="talkinghead", description="Talking-head videos from one photo and one speech clip.")
     commands = parser.add_subparsers(dest="command", required=True)
     add_generate_parser(commands)
+    eval_commands.add_eval_parser(commands)
+    eval_commands.add_bench_parser(commands)
     commands.add_parser("info", help="pipelines, face backends, device and versions")
     return parser
 
 
-COMMANDS = {"generate": generate_command, "info": info_command}
+COMMANDS = {"generate": generate_command, "info": info_command,
+            "eval": eval_commands.eval_command, "bench": eval_commands.bench_command}
 
 
 def main(argv: list[str] | None = None) -> int:
