@@ -69,16 +69,19 @@ def run_bench(manifest: str, out: str | Path, config: BenchConfig = BenchConfig(
     rows = read_manifest(manifest)
     for name in ("videos", "plots", "inputs"):
         (out / name).mkdir(parents=True, exist_ok=True)
-    runs = []
+    runs, real = [], {}
     for row in rows:
         row = resolve(row, out / "inputs")
+        if row.reference is not None:
+            # The real clip's own curves, drawn beside the generated ones.
+            real[row.name] = evaluate_video(row.reference, config=config.eval).series
         for pipeline in config.pipelines:
             for seed in config.seeds:
                 runs.append(run_one(row, pipeline, seed, out / "videos", config.eval))
                 log(f"{row.name} / {pipeline} / seed {seed}: {runs[-1].generate_seconds:.1f} s to generate, "
                     f"{runs[-1].evaluation.summary['seconds']:.1f} s to evaluate")  # fmt: skip
     results = summarise(runs, config)
-    write_outputs(out, runs, results)
+    write_outputs(out, runs, results, real)
     return results
 
 
@@ -147,8 +150,9 @@ def _range_distance(means: dict, ranges: dict) -> float | None:
     return float(np.mean(values)) if values else None
 
 
-def write_outputs(out: Path, runs: list[Run], results: dict) -> None:
-    """results.json, results.csv, table.md and the plots."""
+def write_outputs(out: Path, runs: list[Run], results: dict, real: dict | None = None) -> None:
+    """results.json, results.csv, table.md and the plots; `real`: input name -> FrameSeries of
+    its reference video, drawn in the pose plots."""
     from .plots import plot_bars, plot_mouth_vs_audio, plot_pose_curves
     from .table import markdown_table
 
@@ -163,6 +167,8 @@ def write_outputs(out: Path, runs: list[Run], results: dict) -> None:
                             title=f"{name}, {pipeline}, seed {run.seed}")  # fmt: skip
     for name in dict.fromkeys(run.row.name for run in runs):
         curves = {f"{run.pipeline} seed {run.seed}": run.evaluation.series for run in runs if run.row.name == name}
+        if real and name in real:
+            curves["real video"] = real[name]
         plot_pose_curves(curves, out / "plots" / f"pose_{name}.png", title=f"head pose, {name}")
     plot_bars(results, out / "plots" / "metrics.png")
 

@@ -43,7 +43,7 @@ def add_eval_parser(commands) -> None:
     p.add_argument("--source", help="the face photo it was made from (identity distance, sharpness ratio)")
     p.add_argument("--reference", help="a real video to compare with frame by frame (PSNR, SSIM, LMD)")
     p.add_argument("--audio", help="the speech it should follow (default: the video's own audio track)")
-    p.add_argument("--identity-frames", type=int, default=None, help="face descriptors on at most this many frames (default 50)")
+    p.add_argument("--identity-frames", type=int, default=None, help="face descriptors on at most this many frames (default 20)")
     p.add_argument("--arcface-weights", help="ArcFace iResNet weights (.pth) for a CSIM figure too")
     p.add_argument("--syncnet-weights", help="SyncNet weights for LSE-C / LSE-D too")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
@@ -58,8 +58,9 @@ def eval_command(args: argparse.Namespace) -> int:
     config = EvalConfig()
     if args.identity_frames is not None:
         config = replace(config, identity_frames=args.identity_frames)
+    standard = standard_measures(args)  # first: a bad weights file fails before the long part
     evaluation = evaluate_video(args.video, source=args.source, reference=args.reference, audio=args.audio, config=config)
-    summary = {**evaluation.summary, **standard_measures(args)}
+    summary = {**evaluation.summary, **standard}
     if args.json:
         print(json.dumps(summary))
     else:

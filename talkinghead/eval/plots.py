@@ -53,8 +53,9 @@ def plot_pose_curves(curves: dict[str, FrameSeries], path: str | Path, title: st
     for label, series in curves.items():
         times = np.arange(len(series.poses)) / series.fps
         centred = series.poses - np.nanmean(series.poses, axis=0)
+        style = {"color": "black", "lw": 1.6} if label == "real video" else {"lw": 1.1}
         for axis, ax in enumerate(axes):
-            ax.plot(times, centred[:, axis], lw=1.1, label=label)
+            ax.plot(times, centred[:, axis], label=label, **style)
     for ax, name in zip(axes, ("yaw", "pitch", "roll")):
         ax.set_ylabel(f"{name} [deg]")
         ax.grid(alpha=0.3)
@@ -88,10 +89,10 @@ def plot_bars(results: dict, path: str | Path) -> None:
     for ax, (key, label) in zip(axes.ravel(), BAR_METRICS):
         values = [results["pipelines"][n].get(key) for n in names]
         heights = [np.nan if v is None else v for v in values]
-        ax.bar(names, heights, color="tab:blue", label="pipeline mean")
         if key in real:
             low, high = real[key]
-            ax.axhspan(low, high, color="tab:green", alpha=0.2, label="real videos (range)")
+            ax.axhspan(low, high, color="tab:green", alpha=0.25, zorder=0, label="real videos (range)")
+        ax.bar(names, heights, width=0.5, color="tab:blue", edgecolor="black", zorder=2, label="pipeline mean")
         ax.set_title(label, fontsize=9)
         ax.set_ylabel(label.split(" [")[-1].rstrip("]"), fontsize=8)
         ax.legend(fontsize=7, loc="best")
