@@ -286,7 +286,7 @@ CROP_SIZE = 128
 CROP_EYE_SPAN = 0.40
 CROP_NOSE_Y = 0.52
 
-_MOUTH = slice(48, 68)
+MOUTH_POINTS = slice(48, 68)  # outer and inner lips in the 68-point order
 
 
 def similarity_transform(points: np.ndarray, targets: np.ndarray) -> np.ndarray:
@@ -371,8 +371,6 @@ def landmark_distance(landmarks: np.ndarray, reference: np.ndarray, scale: float
     per_frame = per_frame[np.isfinite(per_frame)]
     return float(np.mean(per_frame) * scale) if len(per_frame) else float("nan")
 
-
-MOUTH_POINTS = _MOUTH
 
 
 # ---------------------------------------------------------------- eyes
