@@ -3,6 +3,8 @@
     talkinghead generate --image face.jpg --audio speech.wav --out out.mp4 [--seed 0]
     talkinghead track video.mp4 -o motion.npz
     talkinghead train audio2exp --videos DIR --out DIR
+    talkinghead eval VIDEO [--source IMG] [--reference REAL.mp4] [--json]
+    talkinghead bench MANIFEST [--pipelines baseline] [--seeds 0 1 2] [--out DIR]
     talkinghead info
 
 Errors caused by the input (no face, unreadable files, ...) print one line on stderr and exit
@@ -17,9 +19,10 @@ import os
 import sys
 
 from .errors import InputError, TalkingHeadError
+from .eval import commands as eval_commands
 from .face import track_command
-from .train import commands as train_commands
 from .registry import DEFAULT_PIPELINE, FACE_BACKENDS, PIPELINES
+from .train import commands as train_commands
 
 EXIT_INPUT_ERROR = 2
 
@@ -153,13 +156,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="talkinghead", description="Talking-head videos from one photo and one speech clip.")
     commands = parser.add_subparsers(dest="command", required=True)
     add_generate_parser(commands)
+    eval_commands.add_eval_parser(commands)
+    eval_commands.add_bench_parser(commands)
     commands.add_parser("info", help="pipelines, face backends, device and versions")
     track_command.add_parser(commands)
     train_commands.add_parser(commands)
     return parser
 
 
-COMMANDS = {"generate": generate_command, "info": info_command, "track": track_command.run, "train": train_commands.run}
+COMMANDS = {
+    "generate": generate_command,
+    "info": info_command,
+    "track": track_command.run,
+    "train": train_commands.run,
+    "eval": eval_commands.eval_command,
+    "bench": eval_commands.bench_command,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

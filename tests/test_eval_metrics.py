@@ -281,3 +281,151 @@ def test_head_pose_of_a_mirrored_face_mirrors_yaw_and_roll(dlib_models, astronau
     assert yaw + yaw_f == pytest.approx(0.0, abs=1.5)
     assert roll + roll_f == pytest.approx(0.0, abs=1.0)
     assert pitch == pytest.approx(pitch_f, abs=1.0)
+
+
+# ---------------------------------------------------------------- reconstruction
+
+
+def test_psnr_known_values():
+    a = np.full((8, 8, 3), 100, np.uint8)
+    assert metrics.psnr(a, a) == metrics.PSNR_IDENTICAL_DB
+    # A difference of 1 everywhere: MSE 1, PSNR = 20 log10(255) = 48.13 dB.
+    assert metrics.psnr(a, a + 1) == pytest.approx(20 * np.log10(255), abs=1e-9)
+    assert metrics.psnr(a, a + 10) == pytest.approx(20 * np.log10(25.5), abs=1e-9)
+
+
+def test_ssim_identical_noisy_and_inverted():
+    rng = np.random.default_rng(0)
+    image = cv2.GaussianBlur(rng.integers(0, 256, (64, 64, 3)).astype(np.uint8), (5, 5), 2)
+    assert metrics.ssim(image, image) == pytest.approx(1.0)
+    noisy = np.clip(image + rng.normal(0, 20, image.shape), 0, 255).astype(np.uint8)
+    assert 0.0 < metrics.ssim(image, noisy) < 0.9
+    assert metrics.ssim(image, 255 - image) < 0.0  # anti-correlated structure
+
+
+def test_similarity_transform_recovers_a_known_one():
+    rng = np.random.default_rng(1)
+    points = rng.uniform(0, 100, (10, 2))
+    angle, scale, shift = np.radians(20), 1.7, np.array([5.0, -3.0])
+    linear = scale * np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    matrix = metrics.similarity_transform(points, points @ linear.T + shift)
+    assert matrix[:, :2] == pytest.approx(linear)
+    assert matrix[:, 2] == pytest.approx(shift)
+
+
+def _model_face(scale: float, angle_deg: float, centre=(256.0, 256.0)) -> np.ndarray:
+    """(68, 2) pixels: the pose model's points seen from the front, `scale` px per mm, turned
+    `angle_deg` clockwise (only the points the alignment uses are set)."""
+    angle = np.radians(angle_deg)
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    landmarks = np.zeros((68, 2))
+    for index, (x, y, _) in metrics.FACE_MODEL_MM.items():
+        landmarks[index] = rotation @ (np.array([x, y]) * scale) + centre
+    return landmarks
+
+
+def test_aligned_face_puts_the_eyes_in_place_whatever_the_pose():
+    half_span = metrics.CROP_EYE_SPAN * metrics.CROP_SIZE / 2
+    for scale, angle in ((1.2, 0.0), (0.7, 30.0), (2.0, -15.0)):
+        landmarks = _model_face(scale, angle)
+        image = np.zeros((512, 512, 3), np.uint8)
+        for x, y in landmarks[[36, 45]]:
+            cv2.circle(image, (int(round(x)), int(round(y))), 3, (255, 255, 255), -1)
+        crop = metrics.aligned_face(image, landmarks)
+        assert crop.shape == (metrics.CROP_SIZE, metrics.CROP_SIZE, 3)
+        ys, xs = np.nonzero(crop[..., 0] > 60)
+        left, right = xs < metrics.CROP_SIZE / 2, xs >= metrics.CROP_SIZE / 2
+        # Each eye corner lands where the template puts it, level with the other.
+        assert xs[left].mean() == pytest.approx(metrics.CROP_SIZE / 2 - half_span, abs=1.0)
+        assert xs[right].mean() == pytest.approx(metrics.CROP_SIZE / 2 + half_span, abs=1.0)
+        assert ys[left].mean() == pytest.approx(ys[right].mean(), abs=1.0)
+
+
+def test_landmark_distance():
+    a = np.zeros((3, 68, 2))
+    b = a.copy()
+    b[..., 0] += 3.0
+    b[:, 48:68, 1] += 4.0  # the mouth moves 5 px in all
+    assert metrics.landmark_distance(a, a) == 0.0
+    assert metrics.landmark_distance(a, b, points=metrics.MOUTH_POINTS) == pytest.approx(5.0)
+    assert metrics.landmark_distance(a, b, scale=2.0, points=metrics.MOUTH_POINTS) == pytest.approx(10.0)
+    assert metrics.landmark_distance(a, b) == pytest.approx((48 * 3 + 20 * 5) / 68)
+    b[1] = np.nan  # a frame without a face is skipped
+    assert metrics.landmark_distance(a, b, points=metrics.MOUTH_POINTS) == pytest.approx(5.0)
+
+
+# ---------------------------------------------------------------- eyes, background, several videos
+
+
+def _eye_shape(height: float) -> np.ndarray:
+    """68 points with both eyes 30 px wide and `height` px open."""
+    points = np.zeros((68, 2))
+    for start, x0 in ((36, 100.0), (42, 200.0)):
+        points[start] = (x0, 0)
+        points[start + 3] = (x0 + 30, 0)
+        points[start + 1], points[start + 2] = (x0 + 10, -height / 2), (x0 + 20, -height / 2)
+        points[start + 5], points[start + 4] = (x0 + 10, height / 2), (x0 + 20, height / 2)
+    return points
+
+
+def test_eye_aspect_ratio_and_blinks():
+    assert metrics.eye_aspect_ratio(_eye_shape(9.0)) == pytest.approx(0.3)
+    fps = 25.0
+    heights = np.full(250, 9.0)  # 10 s of open eyes
+    heights[[50, 51, 52]] = 1.0  # a blink of 3 frames
+    heights[120:124] = [1.0, 6.5, 1.0, 4.0]  # one blink that half-reopens in the middle
+    heights[180:230] = 1.0  # 2 s closed: resting, not a blink
+    ratio = metrics.eye_aspect_ratio(np.stack([_eye_shape(h) for h in heights]))
+    assert metrics.blinks(ratio, fps) == [(50, 52), (120, 123)]
+    assert metrics.blinks_per_minute(ratio, fps) == pytest.approx(2 * 6.0)
+    assert metrics.blinks_per_minute(np.full(250, 0.3), fps) == 0.0
+    ratio[124:130] = np.nan  # a blink that touches a faceless frame is not counted
+    assert metrics.blinks(ratio, fps) == [(50, 52)]
+
+
+def test_background_change_ignores_the_head():
+    a = np.full((100, 100, 3), 50, np.uint8)
+    b = a.copy()
+    b[20:100, 30:70] = 200  # everything changes inside the head region only
+    region = (30, 20, 70, 100)
+    assert metrics.background_change(a, b, region) == 0.0
+    b[0:10, :] = 60  # the top tenth of the background brightens by 10 grey levels
+    outside = 100 * 100 - 40 * 80
+    assert metrics.background_change(a, b, region) == pytest.approx(10 * 1000 / outside)
+    shape = frontal_shape()
+    x0, y0, x1, y1 = metrics.head_region(shape, (512, 512))
+    assert y1 == 512 and x0 < shape[36, 0] and x1 > shape[45, 0]
+
+
+def test_pose_diversity_and_range_distance():
+    t = np.arange(100)[:, None]
+    curve = np.hstack([np.sin(t / 5), np.cos(t / 7), 0 * t]).astype(np.float64)
+    assert metrics.pose_diversity([curve, curve + 5.0]) == pytest.approx(0.0)  # offsets are not motion
+    other = curve.copy()
+    other[:, 2] += np.where(t[:, 0] % 2 == 0, 3.0, -3.0)  # +-3 deg on one of three angles
+    assert metrics.pose_diversity([curve, other]) == pytest.approx(np.sqrt(9 / 3))
+    assert np.isnan(metrics.pose_diversity([curve]))
+    assert metrics.range_distance(2.0, 1.0, 3.0) == 0.0
+    assert metrics.range_distance(6.0, 1.0, 3.0) == pytest.approx(1.5)
+    assert metrics.range_distance(0.0, 1.0, 3.0) == pytest.approx(0.5)
+
+
+# ---------------------------------------------------------------- voice activity
+
+
+def test_voice_activity_on_speech_and_silence(monkeypatch):
+    from talkinghead.eval import voice
+    from talkinghead.io.audio import load_audio
+
+    from .conftest import DEMO_SPEECH
+
+    clip = load_audio(DEMO_SPEECH)
+    silence = AudioClip(np.zeros(16000, np.float32), 16000)
+    expected = "silero-vad" if voice.silero_model_path() else "energy"
+    speech = voice.voice_activity(clip, 25.0, clip.num_frames(25.0))
+    assert speech.method == expected and speech.voiced.mean() > 0.4
+    quiet = voice.voice_activity(silence, 25.0, 25)
+    assert not quiet.voiced.any()
+    monkeypatch.setattr(voice, "silero_model_path", lambda: None)
+    fallback = voice.voice_activity(clip, 25.0, clip.num_frames(25.0))
+    assert fallback.method == "energy" and fallback.voiced.mean() > 0.4

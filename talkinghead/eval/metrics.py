@@ -268,3 +268,238 @@ def _pearson(x: np.ndarray, y: np.ndarray) -> float:
     x, y = x - x.mean(), y - y.mean()
     denominator = np.sqrt(np.sum(x * x) * np.sum(y * y))
     return float(np.sum(x * y) / denominator) if denominator > 0 else float("nan")
+
+
+# ---------------------------------------------------------------- reconstruction
+
+
+# Identical images have an infinite PSNR; this is what psnr() reports for them instead, so the
+# figure stays a number (JSON has no infinity). Any real difference of one grey level on 1 %
+# of the pixels already reads about 68 dB.
+PSNR_IDENTICAL_DB = 100.0
+
+# The aligned face crop that psnr/ssim compare: the pose model's stable points (eye corners and
+# lower nose, FACE_MODEL_MM) seen from the front are placed at these positions in a
+# CROP_SIZE-pixel square: outer eye corners CROP_EYE_SPAN of the side apart, nose tip at
+# (0.5, CROP_NOSE_Y) of the side. The crop then spans the brows to the chin.
+CROP_SIZE = 128
+CROP_EYE_SPAN = 0.40
+CROP_NOSE_Y = 0.52
+
+MOUTH_POINTS = slice(48, 68)  # outer and inner lips in the 68-point order
+
+
+def similarity_transform(points: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """(2, 3) least-squares similarity (rotation, uniform scale, shift) mapping points to targets.
+
+    points, targets: (N, 2) matching positions, N >= 2 (Umeyama's closed form).
+    """
+    points = np.asarray(points, dtype=np.float64)
+    targets = np.asarray(targets, dtype=np.float64)
+    mean_p, mean_t = points.mean(axis=0), targets.mean(axis=0)
+    p, t = points - mean_p, targets - mean_t
+    # As complex numbers a similarity is one multiplication: t = z * p.
+    pc, tc = p[:, 0] + 1j * p[:, 1], t[:, 0] + 1j * t[:, 1]
+    z = np.sum(tc * np.conj(pc)) / max(np.sum(np.abs(pc) ** 2), 1e-12)
+    linear = np.array([[z.real, -z.imag], [z.imag, z.real]])
+    return np.hstack([linear, (mean_t - linear @ mean_p)[:, None]])
+
+
+def _crop_template(size: int) -> np.ndarray:
+    """(N, 2) pixel targets of the FACE_MODEL_MM points in the aligned crop."""
+    model = _MODEL_POINTS[:, :2]
+    span = model[_MODEL_INDICES.index(45), 0] - model[_MODEL_INDICES.index(36), 0]
+    return model * (CROP_EYE_SPAN * size / span) + np.array([0.5 * size, CROP_NOSE_Y * size])
+
+
+def aligned_face(image: np.ndarray, landmarks: np.ndarray, size: int = CROP_SIZE) -> np.ndarray:
+    """(size, size, 3) uint8 face crop, rotated and scaled so that the eye corners and lower
+    nose land on fixed positions (brows to chin, upright, the same scale for every face).
+
+    image: (H, W, 3) uint8; landmarks: (68, 2) pixels of the face in it. Two frames with the
+    same landmarks give the same crop, so a video compared with itself is identical.
+    """
+    points = np.asarray(landmarks, dtype=np.float64)[_MODEL_INDICES]
+    matrix = similarity_transform(points, _crop_template(size))
+    return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    """Peak signal-to-noise ratio of two uint8 images of one shape, in dB (peak 255).
+
+    Higher is closer: about 20-30 dB for different frames of one face, 40+ for near copies,
+    PSNR_IDENTICAL_DB (100) for identical images.
+    """
+    mse = float(np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2))
+    if mse == 0.0:
+        return PSNR_IDENTICAL_DB
+    return float(min(PSNR_IDENTICAL_DB, 10 * np.log10(255.0**2 / mse)))
+
+
+def ssim(a: np.ndarray, b: np.ndarray) -> float:
+    """Structural similarity (Wang et al. 2004) of two uint8 images of one shape, in [-1, 1].
+
+    1 for identical images. Gaussian window of sigma 1.5 (11 x 11), K1 = 0.01, K2 = 0.03,
+    dynamic range 255; the SSIM map is averaged over pixels and colour channels.
+    """
+    x = np.asarray(a, np.float64)
+    y = np.asarray(b, np.float64)
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+
+    def blur(image: np.ndarray) -> np.ndarray:
+        return cv2.GaussianBlur(image, (11, 11), 1.5, borderType=cv2.BORDER_REFLECT)
+
+    mx, my = blur(x), blur(y)
+    vx, vy, cxy = blur(x * x) - mx * mx, blur(y * y) - my * my, blur(x * y) - mx * my
+    ssim_map = ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
+    return float(np.mean(ssim_map))
+
+
+def landmark_distance(landmarks: np.ndarray, reference: np.ndarray, scale: float = 1.0, points: slice = slice(None)) -> float:
+    """LMD: mean Euclidean distance between matching landmarks of two videos, in pixels * scale.
+
+    landmarks, reference: (T, 68, 2) pixels in the same image coordinates, NaN rows where a
+    frame has no face (skipped). Nothing is aligned: head motion that the reference does not
+    have counts, as it should for a reconstruction. points: which landmarks (default all 68;
+    metrics.MOUTH_POINTS for the lips). scale: multiplies the distances, e.g. to express them at
+    a fixed face size. 0 for identical tracks; NaN when no frame has a face in both.
+    """
+    a = np.asarray(landmarks, dtype=np.float64)[:, points]
+    b = np.asarray(reference, dtype=np.float64)[:, points]
+    length = min(len(a), len(b))
+    per_frame = np.mean(np.linalg.norm(a[:length] - b[:length], axis=-1), axis=-1)
+    per_frame = per_frame[np.isfinite(per_frame)]
+    return float(np.mean(per_frame) * scale) if len(per_frame) else float("nan")
+
+
+
+# ---------------------------------------------------------------- eyes
+
+
+# (p1, p2, p3, p4, p5, p6) of each eye for the eye aspect ratio (Soukupova and Cech 2016).
+_EYES = ((36, 37, 38, 39, 40, 41), (42, 43, 44, 45, 46, 47))
+
+
+def eye_aspect_ratio(landmarks: np.ndarray) -> np.ndarray:
+    """How open the eyes are: (|p2-p6| + |p3-p5|) / (2 |p1-p4|), averaged over both eyes.
+
+    landmarks: (68, 2) or (T, 68, 2) pixels. Returns () or (T,): about 0.25-0.35 open, under
+    0.15 closed (it depends on the person, so blinks_per_minute compares with the clip's own).
+    """
+    landmarks = np.asarray(landmarks, dtype=np.float64)
+    ratios = []
+    for p1, p2, p3, p4, p5, p6 in _EYES:
+        height = np.linalg.norm(landmarks[..., p2, :] - landmarks[..., p6, :], axis=-1)
+        height = height + np.linalg.norm(landmarks[..., p3, :] - landmarks[..., p5, :], axis=-1)
+        ratios.append(height / (2 * np.linalg.norm(landmarks[..., p1, :] - landmarks[..., p4, :], axis=-1)))
+    return np.mean(ratios, axis=0)
+
+
+def blinks(eye_ratio: np.ndarray, fps: float, closed_fraction: float = 0.6, open_fraction: float = 0.8,
+           max_seconds: float = 0.7) -> list[tuple[int, int]]:
+    """Blinks as (first frame, last frame) runs where the eyes close and open again.
+
+    eye_ratio: (T,) eye_aspect_ratio per frame, NaN without a face. The clip's median ratio
+    stands for its open eyes. A blink starts when the ratio drops below `closed_fraction` of
+    it and lasts until it is back above `open_fraction` (the gap between the two keeps a
+    ratio that wobbles about one threshold from counting as several blinks). Runs longer
+    than `max_seconds` (looking down, resting eyes) or touching a frame without a face do
+    not count.
+    """
+    ratio = np.asarray(eye_ratio, dtype=np.float64)
+    finite = np.isfinite(ratio)
+    if finite.sum() < 3:
+        return []
+    open_level = np.median(ratio[finite])
+    runs, start = [], None
+    for index in range(len(ratio) + 1):
+        value = ratio[index] if index < len(ratio) else np.inf  # the clip ends with open eyes
+        if start is None:
+            if value < closed_fraction * open_level:
+                start = index
+            continue
+        if np.isfinite(value) and value <= open_fraction * open_level:
+            continue
+        reopened = index >= len(ratio) or finite[index]
+        bounded = reopened and (start == 0 or finite[start - 1])
+        if bounded and (index - start) <= max_seconds * fps:
+            runs.append((start, index - 1))
+        start = None
+    return runs
+
+
+def blinks_per_minute(eye_ratio: np.ndarray, fps: float) -> float:
+    """Blink rate over the frames with a face, per minute (people blink about 10-30 times a
+    minute while talking; a still photo 0). NaN with under one second of face."""
+    ratio = np.asarray(eye_ratio, dtype=np.float64)
+    seconds = np.isfinite(ratio).sum() / fps
+    if seconds < 1.0:
+        return float("nan")
+    return float(len(blinks(ratio, fps)) * 60.0 / seconds)
+
+
+# ---------------------------------------------------------------- background
+
+
+def head_region(landmarks: np.ndarray, image_size: tuple[int, int], margin: float = 0.5) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1) pixels that hold the head, hair and the body below it.
+
+    The landmarks' box widened by `margin` of its width on each side, raised by its height
+    (hair), and extended to the bottom of the image (neck, shoulders). landmarks: (68, 2).
+    """
+    height, width = image_size
+    x0, y0, x1, y1 = face_box(landmarks)
+    w, h = x1 - x0, y1 - y0
+    return (max(0, int(x0 - margin * w)), max(0, int(y0 - h)), min(width, int(x1 + margin * w)), height)
+
+
+def background_change(previous: np.ndarray, frame: np.ndarray, region: tuple[int, int, int, int]) -> float:
+    """Mean absolute grey-level change (0-255) between two frames outside the head region.
+
+    previous, frame: (H, W, 3) uint8; region: (x0, y0, x1, y1) to ignore (head_region).
+    0 for a still background; camera noise and compression give about 0.5-2; a warp that
+    drags the background along gives more. NaN when the region covers the whole image.
+    """
+    keep = np.ones(frame.shape[:2], dtype=bool)
+    x0, y0, x1, y1 = region
+    keep[y0:y1, x0:x1] = False
+    if not keep.any():
+        return float("nan")
+    a = cv2.cvtColor(previous, cv2.COLOR_RGB2GRAY).astype(np.int16)
+    b = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.int16)
+    return float(np.mean(np.abs(a - b)[keep]))
+
+
+# ---------------------------------------------------------------- several videos
+
+
+def pose_diversity(pose_curves: list[np.ndarray]) -> float:
+    """How different the head motions of videos made from one input are, in degrees.
+
+    pose_curves: (T, 3) yaw/pitch/roll degrees per video (NaN rows skipped), at least two;
+    each curve has its own mean removed (a constant offset is not motion). Returns the mean
+    over pairs of videos of the RMS difference over frames and angles: 0 when every seed
+    gives the same motion. NaN with fewer than two curves.
+    """
+    centred = []
+    for curve in pose_curves:
+        curve = np.asarray(curve, dtype=np.float64)
+        centred.append(curve - np.nanmean(curve, axis=0))
+    distances = []
+    for i in range(len(centred)):
+        for j in range(i + 1, len(centred)):
+            length = min(len(centred[i]), len(centred[j]))
+            difference = (centred[i][:length] - centred[j][:length]) ** 2
+            distances.append(np.sqrt(np.nanmean(difference)))
+    return float(np.mean(distances)) if distances else float("nan")
+
+
+def range_distance(value: float, low: float, high: float) -> float:
+    """How far a value lies outside [low, high], in widths of that range: 0 inside.
+
+    E.g. a yaw std of 6 against real videos' 1-3 deg gives (6 - 3) / 2 = 1.5. NaN for a NaN value.
+    """
+    if not np.isfinite(value):
+        return float("nan")
+    width = max(high - low, 1e-9)
+    return float(max(0.0, low - value, value - high) / width)
