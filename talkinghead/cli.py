@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 
+from .demo import command as demo_command
 from .errors import InputError, TalkingHeadError
 from .registry import DEFAULT_PIPELINE, FACE_BACKENDS, PIPELINES
 
@@ -150,10 +151,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     add_generate_parser(commands)
     commands.add_parser("info", help="pipelines, face backends, device and versions")
+    demo_command.add_parser(commands)
     return parser
 
 
-COMMANDS = {"generate": generate_command, "info": info_command}
+COMMANDS = {"generate": generate_command, "info": info_command, "demo": demo_command.run}
 
 
 def main(argv: list[str] | None = None) -> int:
