@@ -20,6 +20,7 @@ import pytest
 
 from tests.demo_server import (
     EXAMPLE_IMAGE,
+    EXAMPLE_SPEECH,
     chromium_path,
     demo_server,
     faceless_image,
@@ -29,20 +30,41 @@ from tests.demo_server import (
 
 FPS = "10"  # few frames keep the test quick; the value goes through the options form
 GENERATE_TIMEOUT_MS = 120_000
-MAX_AUDIO_S = "8"  # shorter than the bundled 13.9 s speech, so that limit can be tested too
+# Limits below the bundled 13.9 s speech and a 3 MB picture, so that both can be tested.
+SERVER_ARGS = ("--max-audio-seconds", "8", "--max-upload-mb", "2")
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     require("gradio")
-    with demo_server(tmp_path_factory.mktemp("demo"), "--max-audio-seconds", MAX_AUDIO_S) as running:
+    with demo_server(tmp_path_factory.mktemp("demo"), *SERVER_ARGS) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("inputs")
-    return {"speech": short_speech(folder / "speech-1.5s.wav"), "noface": faceless_image(folder / "gradient.png")}
+    return {
+        "speech": short_speech(folder / "speech-1.5s.wav"),
+        "noface": faceless_image(folder / "gradient.png"),
+        "big": noise_image(folder / "big.png"),
+        "broken": broken_image(folder / "broken.png"),
+    }
+
+
+def noise_image(path: Path) -> Path:
+    """A 1100x1100 noise PNG: about 3.6 MB, over the server's 2 MB limit."""
+    import numpy as np
+    from talkinghead.io.image import save_image
+
+    save_image(path, np.random.default_rng(0).integers(0, 256, (1100, 1100, 3), dtype=np.uint8))
+    return path
+
+
+def broken_image(path: Path) -> Path:
+    """A file named .png that starts like one and then holds no image data."""
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"not an image" * 50)
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -74,9 +96,10 @@ def artifact(tmp_path: Path, name: str) -> Path:
     return folder / name
 
 
-def upload(page, image: Path, speech: Path) -> None:
+def upload(page, image: Path, speech: Path, wait_for_image: bool = True) -> None:
     page.locator("#talking-head-image input[type=file]").set_input_files(str(image))
-    page.locator("#talking-head-image img").first.wait_for(timeout=30_000)
+    if wait_for_image:  # an unreadable picture never shows
+        page.locator("#talking-head-image img").first.wait_for(timeout=30_000)
     page.locator("#talking-head-driving input[type=file]").set_input_files(str(speech))
     page.locator("#talking-head-driving audio").first.wait_for(state="attached", timeout=30_000)
 
@@ -114,8 +137,28 @@ def test_photo_without_face_shows_message(page, inputs, tmp_path):
     page.locator("#talking-head-generate").click()
     message = page.get_by_text("gradient.png: no face found in the image")
     message.wait_for(timeout=GENERATE_TIMEOUT_MS)
-    page.screenshot(path=artifact(tmp_path, "demo-no-face.png"), full_page=True)
+    page.wait_for_timeout(1000)  # the message slides in
+    page.screenshot(path=artifact(tmp_path, "demo-no-face.png"))  # the viewport: messages float over it
     assert "Traceback" not in page.content()
+
+
+def test_too_large_upload_shows_the_limit(page, inputs):
+    page.locator("#talking-head-image input[type=file]").set_input_files(str(inputs["big"]))
+    page.get_by_text("exceed the maximum allowed size of 2.0 Mb").wait_for(timeout=30_000)
+
+
+def test_unreadable_image_shows_message(page, inputs):
+    upload(page, inputs["broken"], inputs["speech"], wait_for_image=False)
+    page.locator("#talking-head-generate").click()
+    page.get_by_text("broken.png: cannot read this file as an image").wait_for(timeout=GENERATE_TIMEOUT_MS)
+
+
+def test_too_long_speech_shows_the_limit(page):
+    upload(page, EXAMPLE_IMAGE, EXAMPLE_SPEECH)
+    page.locator("#talking-head-generate").click()
+    page.get_by_text("speech.wav: the sound is 13.9 s long; this server accepts at most 8 s").wait_for(
+        timeout=GENERATE_TIMEOUT_MS
+    )
 
 
 def test_example_row_fills_inputs(page):
@@ -146,8 +189,10 @@ def test_four_simultaneous_requests_all_finish(server, inputs):
         path = Path(video["video"] if isinstance(video, dict) else video)
         assert path.is_file() and path.stat().st_size > 1000
         assert "seed" in summary
-    grown_mb = server.peak_memory_mb() - baseline_mb
-    assert grown_mb < 300, f"peak memory grew by {grown_mb:.0f} MiB for 4 queued requests"
+    peak_mb = server.peak_memory_mb()
+    print(f"server peak memory: {baseline_mb:.0f} MiB after one request, {peak_mb:.0f} MiB after four more sent "
+          f"at once; each of the four took {', '.join(f'{s:.1f}' for _, s in results)} s from sending to result")
+    assert peak_mb - baseline_mb < 300, f"peak memory grew by {peak_mb - baseline_mb:.0f} MiB for 4 queued requests"
 
 
 def api_arguments(client, inputs: dict[str, Path], seed: int) -> dict:

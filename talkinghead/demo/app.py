@@ -190,10 +190,12 @@ def run_in_page(request: DemoRequest, settings: DemoSettings, folders: OutputFol
     try:
         return run_request(request, settings, folders.new(), lambda fraction, text: progress(fraction, desc=text))
     except TalkingHeadError as exc:
-        raise gr.Error(str(exc), title="Cannot make this video", print_exception=False) from None
+        # duration=None: the message stays until closed, so nobody misses why nothing came out
+        raise gr.Error(str(exc), duration=None, print_exception=False) from None
     except Exception as exc:  # a bug: the server log gets the traceback, the visitor a sentence
         log.exception("demo request failed")
         raise gr.Error(
             f"Something went wrong on the server ({type(exc).__name__}); the server log has the details.",
+            duration=None,
             print_exception=False,
         ) from None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import signal
+import sys
 
 from ..errors import MissingPackageError
 from .settings import DemoSettings
@@ -32,6 +34,7 @@ def settings_from(args: argparse.Namespace) -> DemoSettings:
 
 
 def run(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
     # Before gradio is imported: no usage statistics or version checks leave the machine.
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     try:
@@ -41,8 +44,9 @@ def run(args: argparse.Namespace) -> int:
     from .app import build_app
     from .output_folders import OutputFolders
 
-    settings = settings_from(args)
     folders = OutputFolders(settings.keep_outputs_seconds)
+    # A service manager stops the server with SIGTERM: exit normally so the results are removed.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     try:
         demo = build_app(settings, folders)
         demo.launch(

@@ -26,7 +26,8 @@ class FaceImage(gr.Image):
         except (OSError, ValueError) as exc:
             name = Path(payload.orig_name or payload.path or "image").name if payload is not None else "image"
             raise gr.Error(
-                f"{name}: cannot read this image ({type(exc).__name__}). Please use a JPG, PNG or WebP photo.",
+                f"{name}: cannot read this file as an image. Please use a JPG, PNG or WebP photo.",
+                duration=None,
                 print_exception=False,
             ) from None
     from typing import Callable, Literal, Sequence, Any, TYPE_CHECKING
