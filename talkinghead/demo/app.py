@@ -16,7 +16,7 @@ import gradio as gr
 
 from ..errors import TalkingHeadError
 from ..registry import DEFAULT_PIPELINE, PIPELINES
-from .components import FaceImage
+from .components import face_image
 from .generation import DemoRequest, run_request
 from .options_form import OptionWidget, make_component, option_widgets, read_options
 from .output_folders import OutputFolders
@@ -136,8 +136,8 @@ def build_tab(spec: TabSpec, pipelines: dict[str, type], settings: DemoSettings,
     with gr.Row():
         with gr.Column():
             with gr.Row(equal_height=True):
-                image = FaceImage(label=spec.image_label, type="filepath", image_mode=None,
-                                  sources=["upload", "webcam", "clipboard"], height=260, elem_id=f"{prefix}-image")  # fmt: skip
+                image = face_image(label=spec.image_label, type="filepath", image_mode=None,
+                                   sources=["upload", "webcam", "clipboard"], height=260, elem_id=f"{prefix}-image")  # fmt: skip
                 driving = spec.make_driving(f"{prefix}-driving")
             with gr.Row():
                 pipeline = gr.Dropdown(names, value=selected, label="pipeline", info="the method that makes the motion",
