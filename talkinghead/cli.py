@@ -18,6 +18,7 @@ import logging
 import os
 import sys
 
+from .demo import command as demo_command
 from .errors import InputError, TalkingHeadError
 from .eval import commands as eval_commands
 from .face import track_command
@@ -161,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("info", help="pipelines, face backends, device and versions")
     track_command.add_parser(commands)
     train_commands.add_parser(commands)
+    demo_command.add_parser(commands)
     return parser
 
 
@@ -171,6 +173,7 @@ COMMANDS = {
     "train": train_commands.run,
     "eval": eval_commands.eval_command,
     "bench": eval_commands.bench_command,
+    "demo": demo_command.run,
 }
 
 

@@ -57,6 +57,10 @@ class Pipeline(ABC):
     """Base class. `generate(source_image, audio, *, seed=None, **options) -> GenerationResult`."""
 
     name: ClassVar[str]
+    #: what the pipeline makes: "talking_head" (face image + speech -> video) or "listener"
+    #: (listener face image + speaker video -> video of the listener responding); front ends
+    #: such as the demo group pipelines by it.
+    kind: ClassVar[str] = "talking_head"
     #: the dataclass of the pipeline's motion model configuration (its constructor's `config`)
     config_class: ClassVar[type]
     options_class: ClassVar[type[GenerateOptions]] = GenerateOptions
