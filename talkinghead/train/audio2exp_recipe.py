@@ -43,6 +43,8 @@ class Audio2ExpTrainConfig:
     noise_snr_db: tuple[float, float] = (5.0, 40.0)
     val_clips: int = 2
     """Number of whole clips held out (every len/val_clips-th clip by name)."""
+    val_names: tuple[str, ...] = ()
+    """Hold out exactly these clips (file names without suffix) instead."""
     region: str = "mouth"
     """Predict the basis coefficients whose names start with this."""
     seed: int = 0
@@ -86,14 +88,21 @@ def with_noise(clip: AudioClip, rng: np.random.Generator, snr_db: tuple[float, f
     return AudioClip((clip.samples + noise).astype(np.float32), clip.sample_rate, None)
 
 
-def split_clips(clips: list[TalkingClip], count: int) -> tuple[list[TalkingClip], list[TalkingClip]]:
-    """(train, validation): every len/count-th usable clip by name is held out whole."""
-    usable = sorted((c for c in clips if c.audio is not None), key=lambda c: c.name)
-    if len(usable) < count + 1:
-        raise ValueError(f"need at least {count + 1} clips with audio, found {len(usable)}")
-    step = len(usable) / count if count else 0
-    held = {int(step * i + step / 2) for i in range(count)}
-    return [c for i, c in enumerate(usable) if i not in held], [c for i, c in enumerate(usable) if i in held]
+def split_examples(examples: list[ClipExamples], cfg: "Audio2ExpTrainConfig") -> tuple[list[ClipExamples], list[ClipExamples]]:
+    """(train, validation): the clips named in cfg.val_names, or else every
+    len/val_clips-th clip by name, are held out whole."""
+    ordered = sorted(examples, key=lambda e: e.name)
+    if cfg.val_names:
+        held = {i for i, e in enumerate(ordered) if e.name in cfg.val_names}
+        missing = set(cfg.val_names) - {e.name for e in ordered}
+        if missing:
+            raise ValueError(f"validation clips {sorted(missing)} are not among the clips with audio")
+    else:
+        if len(ordered) < cfg.val_clips + 1:
+            raise ValueError(f"need at least {cfg.val_clips + 1} clips with audio, found {len(ordered)}")
+        step = len(ordered) / cfg.val_clips if cfg.val_clips else 0
+        held = {int(step * i + step / 2) for i in range(cfg.val_clips)}
+    return [e for i, e in enumerate(ordered) if i not in held], [e for i, e in enumerate(ordered) if i in held]
 
 
 def sample_batch(examples: list[ClipExamples], cfg: Audio2ExpTrainConfig, rng) -> tuple[torch.Tensor, torch.Tensor]:
@@ -146,24 +155,21 @@ def validate(model: Audio2Exp, examples: list[ClipExamples], gaps_per_unit: torc
     return out
 
 
-def train_audio2exp(
-    clips: list[TalkingClip], basis: LearnedBasis, cfg: Audio2ExpTrainConfig, model_config: Audio2ExpConfig | None = None
-) -> tuple[Audio2Exp, dict]:
-    """Train on `clips` (their tracks and audio); returns the model and a report with the
-    losses and the validation correlations."""
-    torch.manual_seed(cfg.seed)
+def prepare_examples(clips: list[TalkingClip], basis: LearnedBasis, names: tuple[str, ...], mel: MelConfig, cfg: "Audio2ExpTrainConfig") -> list[ClipExamples]:
+    """Targets and (clean + noisy) features of every clip that has audio."""
     rng = np.random.default_rng(cfg.seed)
-    names = tuple(n for n in basis.names if n.startswith(cfg.region))
-    model_config = model_config or Audio2ExpConfig(expression_names=names)
-    train_clips, val_clips = split_clips(clips, cfg.val_clips)
-    make = lambda c, v: clip_examples(c, basis, names, model_config.mel, rng, v, cfg.noise_snr_db)  # noqa: E731
-    train = [make(c, cfg.noise_variants) for c in train_clips]
-    val = [make(c, 0) for c in val_clips]
+    return [clip_examples(c, basis, names, mel, rng, cfg.noise_variants, cfg.noise_snr_db) for c in clips if c.audio is not None]
+
+
+def fit_audio2exp(train: list[ClipExamples], per_unit: torch.Tensor, model_config: Audio2ExpConfig, cfg: "Audio2ExpTrainConfig") -> tuple[Audio2Exp, list[dict]]:
+    """Train and calibrate a model on prepared examples; returns it (on cfg.device) and the
+    loss history."""
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed + 1)
     model = Audio2Exp(model_config).to(cfg.device)
     model.encoder.set_normalisation(torch.cat([e.windows[0] for e in train]).to(cfg.device))
     optimiser = torch.optim.AdamW(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, cfg.learning_rate, total_steps=cfg.steps, pct_start=0.1)
-    per_unit = gap_vector(basis, names).to(cfg.device)
     history, started = [], time.time()
     for step in range(1, cfg.steps + 1):
         x, y = sample_batch(train, cfg, rng)
@@ -176,13 +182,28 @@ def train_audio2exp(
             history.append({"step": step, **{k: v.item() for k, v in parts.items()}})
             log.info("step %d loss %.4f (%.0f s)", step, parts["total"].item(), time.time() - started)
     model.calibrate([e.windows[0].to(cfg.device) for e in train], [e.targets.to(cfg.device) for e in train], per_unit)
+    return model, history
+
+
+def train_audio2exp(
+    clips: list[TalkingClip], basis: LearnedBasis, cfg: Audio2ExpTrainConfig, model_config: Audio2ExpConfig | None = None
+) -> tuple[Audio2Exp, dict]:
+    """Train on `clips` (their tracks and audio), holding whole clips out; returns the model
+    (on the CPU) and a report with the losses and the validation correlations."""
+    started = time.time()
+    names = tuple(n for n in basis.names if n.startswith(cfg.region))
+    model_config = model_config or Audio2ExpConfig(expression_names=names)
+    train, val = split_examples(prepare_examples(clips, basis, names, model_config.mel, cfg), cfg)
+    per_unit = gap_vector(basis, names).to(cfg.device)
+    model, history = fit_audio2exp(train, per_unit, model_config, cfg)
+    model = model.cpu()
     report = {
         "output_scale": model.output_scale.tolist(),
-        "train_clips": [c.name for c in train_clips],
-        "val_clips": [c.name for c in val_clips],
-        "val_gap_r": validate(model, val, per_unit.cpu() if cfg.device != "cpu" else per_unit),
+        "train_clips": [e.name for e in train],
+        "val_clips": [e.name for e in val],
+        "val_gap_r": validate(model, val, per_unit.cpu()),
         "history": history,
         "seconds": time.time() - started,
         "train_config": asdict(cfg),
     }
-    return model.cpu(), report
+    return model, report

@@ -1,0 +1,73 @@
+"""Leave-one-clip-out cross-validation of the audio-to-expression recipe.
+
+    python benchmarks/audio2exp_cross_validation.py VIDEOS_DIR [--cache DIR] [--steps N]
+
+For every clip with audio, the recipe (Audio2ExpTrainConfig defaults) is trained on all the
+other clips and measured on the held-out one: Pearson r between the tracked (MediaPipe) inner-lip
+gap and the lip gap opened by
+  model     the calibrated model alone
+  baseline  what the baseline pipeline uses: the model scaled by the loudness envelope
+  loudness  the loudness heuristic (the jaw opening of the `loudness` mouth)
+and the real mouth's own r with the loudness (how tightly the clip's mouth follows its audio).
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+
+import numpy as np
+import torch
+
+from talkinghead.motion.audio2exp import Audio2ExpConfig
+from talkinghead.motion.baseline import BaselineMotion
+from talkinghead.motion.geometric_basis import OPEN_UNIT
+from talkinghead.motion.learned_basis import LearnedBasis
+from talkinghead.train.audio2exp_recipe import Audio2ExpTrainConfig, fit_audio2exp, gap_vector, pearson, prepare_examples
+from talkinghead.train.videos import load_talking_clips
+
+
+def held_out_figures(model, example, basis: LearnedBasis, per_unit: torch.Tensor) -> dict[str, float]:
+    motion = BaselineMotion()
+    motion._audio2exp = model  # measure this fold's model through the pipeline's own code path
+    targets, _, loudness = motion.mouth_targets(example.audio, example.fps, basis.names)
+    n = min(len(targets), len(example.gaps))
+    real = example.gaps[:n]
+    raw = model.predict(example.audio, example.fps)[:n] @ per_unit.numpy()
+    jaw, _ = motion.jaw_opening(example.audio, example.fps)
+    return {
+        "model": pearson(raw, real),
+        "baseline": pearson(targets[:n] @ per_unit.numpy(), real),
+        "loudness": pearson(jaw[:n] * OPEN_UNIT, real),
+        "real_vs_loudness": pearson(loudness[:n], real),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("videos")
+    parser.add_argument("--cache", default=None)
+    parser.add_argument("--steps", type=int, default=None)
+    args = parser.parse_args()
+    started = time.time()
+    cfg = Audio2ExpTrainConfig(**({"steps": args.steps} if args.steps else {}))
+    basis = LearnedBasis()
+    names = tuple(n for n in basis.names if n.startswith(cfg.region))
+    model_config = Audio2ExpConfig(expression_names=names)
+    examples = prepare_examples(load_talking_clips(args.videos, args.cache), basis, names, model_config.mel, cfg)
+    per_unit = gap_vector(basis, names)
+    rows = {}
+    for held in examples:
+        model, _ = fit_audio2exp([e for e in examples if e is not held], per_unit, model_config, cfg)
+        rows[held.name] = held_out_figures(model.cpu(), held, basis, per_unit)
+    columns = ("model", "baseline", "loudness", "real_vs_loudness")
+    print(f"{'held-out clip':14}" + "".join(f"{c:>18}" for c in columns))
+    for name, row in rows.items():
+        print(f"{name:14}" + "".join(f"{row[c]:18.2f}" for c in columns))
+    print(f"{'mean':14}" + "".join(f"{np.mean([r[c] for r in rows.values()]):18.2f}" for c in columns))
+    print(f"({time.time() - started:.0f} s, {platform.machine()}, {torch.get_num_threads()} threads, {cfg.steps} steps per fold)")
+
+
+if __name__ == "__main__":
+    main()
