@@ -18,10 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from talkinghead.eval import metrics
-from talkinghead.face.layout import get_layout
 from talkinghead.io.audio import load_audio
 from talkinghead.motion.baseline import BaselineMotion
-from talkinghead.motion.geometric_basis import inner_lip_gap
 from talkinghead.motion.learned_basis import LearnedBasis
 from talkinghead.train.audio2exp_recipe import with_noise
 from talkinghead.types import AudioClip
@@ -40,10 +38,8 @@ def music(seconds: float = 8.0) -> AudioClip:
 
 
 def figures(clip: AudioClip, motion: BaselineMotion, basis: LearnedBasis) -> dict[str, float]:
-    layout = get_layout(basis.config.layout)
-    targets, columns, _ = motion.mouth_targets(clip, FPS, basis.names)
-    per_unit = np.array([inner_lip_gap(basis.components[c], layout) for c in columns])
-    gap = targets @ per_unit
+    targets, columns, _ = motion.mouth_targets(clip, FPS, basis)
+    gap = targets @ basis.gap_per_unit[columns]
     silent = metrics.silent_frames(clip, FPS, len(gap))
     energy = metrics.audio_log_energy(clip, FPS, len(gap))
     r, _ = metrics.lagged_correlation(gap, energy, 2)

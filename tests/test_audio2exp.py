@@ -76,8 +76,8 @@ def test_a_few_training_steps_lower_the_loss():
     windows = audio_windows(AudioClip(audio, 16000), 25.0)[None]
     envelope = np.clip(np.sin(2 * np.pi * 4.0 * (np.arange(100) + 0.5) / 25.0), 0, None)
     target = torch.tensor(np.stack([envelope, -envelope], axis=1), dtype=torch.float32)[None]
-    model = Audio2Exp(Audio2ExpConfig(expression_names=("a", "b")))
-    model.encoder.set_normalisation(windows)
+    model = Audio2Exp(Audio2ExpConfig(expression_names=("a", "b"), members=1))
+    model.members[0].encoder.set_normalisation(windows)
     optimiser = torch.optim.Adam(model.parameters(), lr=3e-3)
     gap = torch.tensor([1.0, 0.0])
     first = None
@@ -104,7 +104,7 @@ def test_baseline_mouth_follows_speech_and_closes_in_silence(source_face):
 
     clip = AudioClip(syllables(3.0, pause=(1.0, 2.0)), 16000)
     basis = LearnedBasis()
-    targets, columns, _ = BaselineMotion().mouth_targets(clip, 25.0, basis.names)
+    targets, columns, _ = BaselineMotion().mouth_targets(clip, 25.0, basis)
     gap_per_unit = np.array([basis.opening[c] for c in columns])
     opening = targets @ gap_per_unit / (gap_per_unit @ gap_per_unit)  # along the opening direction
     speech, pause = opening[:25], opening[30:45]

@@ -157,7 +157,7 @@ def test_end_to_end_on_the_bundled_examples(tmp_path, source_face):
         _, q = canonical_shape(face.landmarks, layout)
         gaps.append(inner_lip_gap(q, layout))
         noses.append(face.landmarks[layout.nose_tip, 0])
-    assert np.std(gaps) > 0.01  # measured 0.014-0.016 (learned mouth); a still mouth: under 0.003
+    assert np.std(gaps) > 0.02
     assert np.std(noses) > 1.0
 
 

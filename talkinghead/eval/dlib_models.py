@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from ..errors import MissingPackageError, MissingWeightsError
+from ..face.backend import box_overlap
 
 INSTALL_HINT = "pip install 'talkinghead[eval]'"
 
@@ -163,17 +164,6 @@ def landmark_box(landmarks: np.ndarray) -> tuple[float, float, float, float]:
     return (float(cx - half), float(cy - half), float(cx + half), float(cy + half))
 
 
-def box_iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
-    """Intersection over union of two (x0, y0, x1, y1) boxes, in [0, 1]."""
-    width = min(a[2], b[2]) - max(a[0], b[0])
-    height = min(a[3], b[3]) - max(a[1], b[1])
-    if width <= 0 or height <= 0:
-        return 0.0
-    inter = width * height
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return float(inter / union)
-
-
 class FaceTracker:
     """Landmarks of one face through the frames of a video, far faster than detecting each frame.
 
@@ -217,7 +207,7 @@ def _detect_near(frame: np.ndarray, box: tuple[float, float, float, float]) -> t
     crop = cv2.resize(frame[y0:y1, x0:x1], None, fx=scale, fy=scale, interpolation=interpolation)
     found = [(b[0] / scale + x0, b[1] / scale + y0, b[2] / scale + x0, b[3] / scale + y0)
              for b in detect_faces(crop)]  # fmt: skip
-    best = max(found, key=lambda b: box_iou(b, box), default=None)
-    if best is None or box_iou(best, box) < SAME_FACE_IOU:
+    best = max(found, key=lambda b: box_overlap(b, box), default=None)
+    if best is None or box_overlap(best, box) < SAME_FACE_IOU:
         return None
     return best

@@ -30,6 +30,10 @@ class Audio2ExpConfig:
     encoder: AudioEncoderConfig = field(default_factory=AudioEncoderConfig)
     hidden: int = 32
     temporal_kernel: int = 5
+    members: int = 5
+    """Independently trained networks whose predictions are averaged. With a minute or two of
+    real video a single network's held-out behaviour depends on its random seed; the average
+    is steadier."""
 
     @classmethod
     def from_dict(cls, data: dict) -> "Audio2ExpConfig":
@@ -39,15 +43,15 @@ class Audio2ExpConfig:
             encoder=AudioEncoderConfig(**data["encoder"]),
             hidden=data["hidden"],
             temporal_kernel=data["temporal_kernel"],
+            members=data.get("members", 1),
         )
 
 
-class Audio2Exp(nn.Module):
-    """windows (B, T, W, n_mels) log-mel -> (B, T, E) expression coefficients (about [-1, 1])."""
+class Audio2ExpNet(nn.Module):
+    """One network: windows (B, T, W, n_mels) log-mel -> (B, T, E) coefficients."""
 
     def __init__(self, config: Audio2ExpConfig):
         super().__init__()
-        self.config = config
         self.encoder = AudioEncoder(config.encoder)
         k, h = config.temporal_kernel, config.hidden
         self.temporal = nn.Sequential(
@@ -57,6 +61,20 @@ class Audio2Exp(nn.Module):
             nn.GELU(),
         )
         self.head = nn.Linear(h, len(config.expression_names))
+
+    def forward(self, windows: torch.Tensor) -> torch.Tensor:
+        z = self.encoder(windows).transpose(1, 2)  # (B, dim, T)
+        return self.head(self.temporal(z).transpose(1, 2))
+
+
+class Audio2Exp(nn.Module):
+    """windows (B, T, W, n_mels) log-mel -> (B, T, E) expression coefficients (about [-1, 1]):
+    the mean of `config.members` networks."""
+
+    def __init__(self, config: Audio2ExpConfig):
+        super().__init__()
+        self.config = config
+        self.members = nn.ModuleList(Audio2ExpNet(config) for _ in range(config.members))
         # Calibration of `predict` (set after training, saved with the weights): a regression
         # trained on weakly predictable targets shrinks towards their mean, which would leave
         # the mouth under-articulated; predictions are stretched about `output_mean` by
@@ -65,8 +83,7 @@ class Audio2Exp(nn.Module):
         self.register_buffer("output_scale", torch.ones(len(config.expression_names)))
 
     def forward(self, windows: torch.Tensor) -> torch.Tensor:
-        z = self.encoder(windows).transpose(1, 2)  # (B, dim, T)
-        return self.head(self.temporal(z).transpose(1, 2))
+        return torch.stack([member(windows) for member in self.members]).mean(0)
 
     @torch.no_grad()
     def predict(self, clip: AudioClip, fps: float) -> np.ndarray:

@@ -15,7 +15,9 @@ from scipy.ndimage import gaussian_filter1d
 from ..audio.loudness import LoudnessConfig, loudness_features
 from ..errors import InputError
 from ..types import AudioClip, MotionSequence
+from .basis import ExpressionBasis
 from .blinks import BlinkConfig, blinks
+from .geometric_basis import OPEN_UNIT
 from .head import HeadMotionConfig, head_motion
 
 
@@ -25,15 +27,11 @@ MOUTH_MODELS = ("audio2exp", "loudness")
 @dataclass(frozen=True)
 class BaselineMotionConfig:
     mouth: str = "audio2exp"
-    """"audio2exp": the learned audio-to-expression model (needs the learned expression basis);
-    "loudness": jaw opening from loudness alone (works with any basis that has jaw_open)."""
+    """"audio2exp": mouth shapes from the learned audio-to-expression model, opened with
+    loudness (needs the learned expression basis); "loudness": jaw opening from loudness alone
+    (the geometric basis' jaw_open)."""
     audio2exp_checkpoint: str | None = None
     """Folder of an audio-to-expression checkpoint; None = the shipped checkpoints/audio2exp."""
-    learned_mouth_gain: float = 1.8
-    """Gain on the learned mouth. Its training speakers include two who barely part their lips,
-    so it under-articulates: mean lip gap while speaking 0.026-0.039 inter-ocular distances on
-    five voices, against a median of 0.060 over the seven real clips (0.007-0.121);
-    benchmarks/audio2exp_robustness.py prints it. Correlations do not depend on it."""
     mouth_gain: float = 0.35
     """jaw_open coefficient at the clip's loudest speech (1 = a wide-open mouth)."""
     mouth_curve: float = 0.8
@@ -60,26 +58,38 @@ class BaselineMotion:
             self._audio2exp = Audio2Exp.load(self.config.audio2exp_checkpoint)
         return self._audio2exp
 
-    def mouth_targets(self, clip: AudioClip, fps: float, expression_names: tuple[str, ...]) -> tuple[np.ndarray, list[int], np.ndarray]:
-        """(T, K) absolute mouth coefficients (0 = closed), the K indices into
-        `expression_names` they belong to, and (T,) loudness in [0, 1] (it also drives nods)."""
+    def mouth_targets(self, clip: AudioClip, fps: float, basis: ExpressionBasis) -> tuple[np.ndarray, list[int], np.ndarray]:
+        """(T, K) absolute mouth coefficients (0 = closed), the K indices into `basis.names`
+        they belong to, and (T,) loudness in [0, 1] (it also drives the nods)."""
         jaw, loudness = self.jaw_opening(clip, fps)
-        if self.config.mouth == "audio2exp" and set(self.audio2exp.config.expression_names) <= set(expression_names):
-            predicted = self.audio2exp.predict(clip, fps)
-            targets = np.zeros((len(jaw), predicted.shape[1]), np.float32)
-            targets[: len(predicted)] = predicted[: len(jaw)]
-            # Scaled by loudness (0 in silence .. 1 at the clip's loud speech): louder syllables
-            # open wider and pauses close the mouth, which the model alone, trained on a minute
-            # of real video, does not guarantee. Measured on two held-out real clips: r with the
-            # real mouth 0.27/0.30 -> 0.31/0.38, with the audio's energy 0.31/0.09 -> 0.39/0.40.
-            targets *= self.config.learned_mouth_gain * self.mouth_envelope(loudness)[:, None]
-            return targets, [expression_names.index(n) for n in self.audio2exp.config.expression_names], loudness
-        if "jaw_open" not in expression_names:
+        names = basis.names
+        if self.config.mouth == "audio2exp" and set(self.audio2exp.config.expression_names) <= set(names):
+            columns = [names.index(n) for n in self.audio2exp.config.expression_names]
+            return self.learned_mouth(clip, fps, basis, columns, jaw, loudness), columns, loudness
+        if "jaw_open" not in names:
             raise InputError(
-                f"the {self.config.mouth} mouth cannot drive an expression basis with coefficients {expression_names}; "
+                f"the {self.config.mouth} mouth cannot drive an expression basis with coefficients {names}; "
                 "the loudness mouth needs the geometric basis (renderer basis: geometric)"
             )
-        return jaw[:, None], [expression_names.index("jaw_open")], loudness
+        return jaw[:, None], [names.index("jaw_open")], loudness
+
+    def learned_mouth(self, clip: AudioClip, fps: float, basis, columns: list[int], jaw: np.ndarray, loudness: np.ndarray) -> np.ndarray:
+        """(T, K) coefficients: how far the lips part follows loudness, the shape of the mouth
+        (rounding, spreading, lip and jaw detail) comes from the audio2exp model.
+
+        Why not the model's opening too: in leave-one-clip-out cross-validation on the seven
+        real training clips (benchmarks/audio2exp_cross_validation.py) its lip gap correlated
+        with the tracked one at r 0.08 on average against 0.12 for loudness; with that little,
+        loosely synchronised video it does not time the opening better than loudness does.
+        """
+        predicted = np.zeros((len(jaw), len(columns)), np.float32)
+        raw = self.audio2exp.predict(clip, fps)[: len(jaw)]
+        predicted[: len(raw)] = raw
+        per_unit = basis.gap_per_unit[columns]  # lip-gap change per unit of each coefficient
+        direction = basis.opening[columns] / float(basis.opening[columns] @ per_unit)  # 1 IOD of gap
+        shape = predicted - np.outer(predicted @ per_unit, direction)  # the model minus its opening
+        gap = jaw * OPEN_UNIT  # the loudness mouth's lip gap, inter-ocular distances
+        return (np.outer(gap, direction) + self.mouth_envelope(loudness)[:, None] * shape).astype(np.float32)
 
     def jaw_opening(self, clip: AudioClip, fps: float) -> tuple[np.ndarray, np.ndarray]:
         """(T,) absolute jaw_open coefficient per frame (0 = closed, in silence) and (T,)
@@ -101,7 +111,7 @@ class BaselineMotion:
         self,
         clip: AudioClip,
         fps: float,
-        expression_names: tuple[str, ...],
+        basis: ExpressionBasis,
         source_expression: np.ndarray,
         *,
         seed: int,
@@ -110,13 +120,14 @@ class BaselineMotion:
     ) -> MotionSequence:
         """A MotionSequence for `clip` at `fps`.
 
-        source_expression: (E,) the photo's own expression coefficients (basis.estimate);
+        basis: the renderer's expression basis; source_expression: (E,) the photo's own
+            expression coefficients in it (basis.estimate);
             subtracted so that the targets are absolute (a closed mouth in silence).
         """
         rng = np.random.default_rng(seed)
-        targets, columns, loudness = self.mouth_targets(clip, fps, expression_names)
+        targets, columns, loudness = self.mouth_targets(clip, fps, basis)
         num_frames = len(targets)
-        motion = MotionSequence.rest(num_frames, fps, expression_names)
+        motion = MotionSequence.rest(num_frames, fps, basis.names)
         motion.expression[:, columns] = expression_scale * targets - source_expression[columns]
         rotation, translation = head_motion(rng, num_frames, fps, loudness, self.config.head)
         if not still:

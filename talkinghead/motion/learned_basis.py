@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..face.layout import LandmarkLayout
+from ..face.layout import LandmarkLayout, get_layout
 from ..io.checkpoint import load_checkpoint, resolve_checkpoint, save_checkpoint
 from .basis import ExpressionBasis
 from .geometric_basis import VISIBLE_GAP_FACTOR, GeometricBasis, inner_lip_gap
@@ -55,6 +55,8 @@ class LearnedBasis(ExpressionBasis):
         self.neutral = tensors["neutral"].astype(np.float64)  # (N, 3) mean closed-mouth shape
         self.opening = tensors["opening"].astype(np.float64)  # (E,) coefficients of a 1-IOD lip gap
         self._flat_pinv = np.linalg.pinv(self.components.reshape(len(self.names), -1))
+        layout = get_layout(self.config.layout)
+        self.gap_per_unit = np.array([inner_lip_gap(c, layout) for c in self.components])  # (E,) IOD
         self._geometric = GeometricBasis()
 
     def _check(self, layout: LandmarkLayout) -> None:

@@ -27,7 +27,7 @@ class BaselinePipeline(Pipeline):
         return self.motion_model(
             clip,
             options.fps,
-            self.renderer.expression_names,
+            self.renderer.basis,
             own,
             seed=seed,
             still=options.still,

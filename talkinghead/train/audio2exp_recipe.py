@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import torch
 
 from ..audio.mel import MelConfig, audio_windows
-from ..face.layout import get_layout
 from ..motion.audio2exp import Audio2Exp, Audio2ExpConfig
 from ..motion.geometric_basis import inner_lip_gap
 from ..motion.learned_basis import LearnedBasis
@@ -131,8 +130,8 @@ def losses(pred: torch.Tensor, target: torch.Tensor, gap_vector: torch.Tensor, c
 
 
 def gap_vector(basis: LearnedBasis, names: tuple[str, ...]) -> torch.Tensor:
-    layout = get_layout(basis.config.layout)
-    return torch.tensor([inner_lip_gap(basis.components[basis.index(n)], layout) for n in names], dtype=torch.float32)
+    """(K,) lip-gap change per unit of each named coefficient, canonical units."""
+    return torch.tensor(basis.gap_per_unit[[basis.index(n) for n in names]], dtype=torch.float32)
 
 
 def pearson(a: np.ndarray, b: np.ndarray) -> float:
@@ -162,11 +161,23 @@ def prepare_examples(clips: list[TalkingClip], basis: LearnedBasis, names: tuple
 
 
 def fit_audio2exp(train: list[ClipExamples], per_unit: torch.Tensor, model_config: Audio2ExpConfig, cfg: "Audio2ExpTrainConfig") -> tuple[Audio2Exp, list[dict]]:
-    """Train and calibrate a model on prepared examples; returns it (on cfg.device) and the
-    loss history."""
+    """Train each member network on prepared examples (member k with seed cfg.seed + k), then
+    calibrate the ensemble; returns it (on cfg.device) and the loss history."""
+    torch.manual_seed(cfg.seed)
+    model = Audio2Exp(model_config).to(cfg.device)
+    history = []
+    for k, member in enumerate(model.members):
+        for entry in fit_member(member, train, per_unit, replace(cfg, seed=cfg.seed + k)):
+            history.append({"member": k, **entry})
+    model.calibrate([e.windows[0].to(cfg.device) for e in train], [e.targets.to(cfg.device) for e in train], per_unit)
+    return model, history
+
+
+def fit_member(model, train: list[ClipExamples], per_unit: torch.Tensor, cfg: "Audio2ExpTrainConfig") -> list[dict]:
+    """Train one Audio2ExpNet in place; returns the loss history."""
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed + 1)
-    model = Audio2Exp(model_config).to(cfg.device)
+    model.train()
     model.encoder.set_normalisation(torch.cat([e.windows[0] for e in train]).to(cfg.device))
     optimiser = torch.optim.AdamW(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, cfg.learning_rate, total_steps=cfg.steps, pct_start=0.1)
@@ -181,8 +192,7 @@ def fit_audio2exp(train: list[ClipExamples], per_unit: torch.Tensor, model_confi
         if step % 100 == 0 or step == cfg.steps:
             history.append({"step": step, **{k: v.item() for k, v in parts.items()}})
             log.info("step %d loss %.4f (%.0f s)", step, parts["total"].item(), time.time() - started)
-    model.calibrate([e.windows[0].to(cfg.device) for e in train], [e.targets.to(cfg.device) for e in train], per_unit)
-    return model, history
+    return history
 
 
 def train_audio2exp(
