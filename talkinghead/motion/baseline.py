@@ -79,7 +79,7 @@ class BaselineMotion:
 
         Why not the model's opening too: in leave-one-clip-out cross-validation on the seven
         real training clips (benchmarks/audio2exp_cross_validation.py) its lip gap correlated
-        with the tracked one at r 0.08 on average against 0.12 for loudness; with that little,
+        with the tracked one at r -0.02 on average against 0.12 for loudness; with that little,
         loosely synchronised video it does not time the opening better than loudness does.
         """
         predicted = np.zeros((len(jaw), len(columns)), np.float32)
