@@ -71,6 +71,8 @@ def add_generate_parser(commands) -> None:
     p.add_argument("--seed", type=int, default=None, help="random seed (same seed, same video)")
     p.add_argument("--fps", type=float, default=None, help="frames per second (default 25)")
     p.add_argument("--still", action="store_true", default=None, help="keep the head still")
+    p.add_argument("--diversity", type=float, default=None, help="osm: how far head motion strays from the audio's mean motion (0-3, default 1)")
+    p.add_argument("--num-samples", type=int, default=1, help="write N videos with seeds SEED..SEED+N-1 (OUT becomes OUT_s<seed>.mp4)")
     p.add_argument("--max-size", type=int, default=None, help="downscale larger images to this many pixels (default 1024)")
     p.add_argument("--face-index", type=int, default=None, help="which face to animate, 0 = the largest")
     p.add_argument("--config", default=None, help="YAML file overriding motion/renderer settings (see configs/)")
@@ -85,37 +87,79 @@ def add_generate_parser(commands) -> None:
 def generate_command(args: argparse.Namespace) -> int:
     from .io.video import check_output_path
 
-    out = check_output_path(args.out)
-    if args.masks:
-        check_output_path(args.masks)
+    runs = sample_runs(args)
+    for out, seed in runs:
+        check_output_path(out)
+        if args.masks:
+            check_output_path(sample_path(args.masks, seed, len(runs)))
     options = {
         name: value
-        for name, value in (("fps", args.fps), ("still", args.still), ("max_size", args.max_size), ("face_index", args.face_index))
+        for name, value in (
+            ("fps", args.fps), ("still", args.still), ("max_size", args.max_size), ("face_index", args.face_index), ("diversity", args.diversity)
+        )
         if value is not None
     }
+    pipeline = build_pipeline(args)
+    try:
+        check_options(pipeline, options)
+        for out, seed in runs:
+            generate_one(pipeline, args, options, out, seed, len(runs))
+    finally:
+        pipeline.close()
+    return 0
+
+
+def sample_runs(args: argparse.Namespace) -> list[tuple[str, int | None]]:
+    """(output path, seed) per video: one, or --num-samples with consecutive seeds."""
+    if args.num_samples < 1:
+        raise InputError(f"--num-samples must be at least 1, got {args.num_samples}")
+    if args.num_samples == 1:
+        return [(args.out, args.seed)]
+    from .pipelines.base import random_seed
+
+    first = random_seed() if args.seed is None else args.seed
+    return [(sample_path(args.out, first + i, args.num_samples), first + i) for i in range(args.num_samples)]
+
+
+def sample_path(path: str, seed: int | None, count: int) -> str:
+    """out.mp4 -> out_s<seed>.mp4 when several samples are written."""
+    if count == 1:
+        return path
+    root, dot, ext = path.rpartition(".")
+    return f"{root}_s{seed}.{ext}" if dot else f"{path}_s{seed}"
+
+
+def build_pipeline(args: argparse.Namespace):
     from .api import load_pipeline
     from .config import load_overrides
 
     backend_options = {"weights_dir": args.face_backend_weights} if args.face_backend_weights else {}
     overrides = load_overrides(args.config) if args.config else None
     try:
-        pipeline = load_pipeline(
-            args.pipeline, overrides=overrides, face_backend=args.face_backend, face_backend_options=backend_options
-        )
+        return load_pipeline(args.pipeline, overrides=overrides, face_backend=args.face_backend, face_backend_options=backend_options)
     except InputError as exc:
         raise InputError(f"{args.config}: {exc}" if args.config else str(exc)) from exc
-    try:
-        result = pipeline.generate(args.image, args.audio, seed=args.seed, **options)
-    finally:
-        pipeline.close()
+
+
+def check_options(pipeline, options: dict) -> None:
+    from dataclasses import fields
+
+    known = {f.name for f in fields(pipeline.options_class)}
+    for name in options:
+        if name not in known:
+            raise InputError(f"--{name.replace('_', '-')} is not an option of the {pipeline.name} pipeline")
+
+
+def generate_one(pipeline, args: argparse.Namespace, options: dict, out: str, seed: int | None, count: int) -> None:
+    result = pipeline.generate(args.image, args.audio, seed=seed, **options)
     if args.motion:
         result = with_saved_motion(result, args.motion)
     if args.save_motion:
-        result.motion.save(args.save_motion)
+        result.motion.save(sample_path(args.save_motion, seed, count))
+    masks = sample_path(args.masks, seed, count) if args.masks else None
     with progress_bar(result.num_frames, disabled=args.no_progress) as update:
-        result.save(out, masks_path=args.masks, progress=update)
+        result.save(out, masks_path=masks, progress=update)
     print(f"wrote {out} ({result.num_frames} frames, {result.fps:g} fps, {result.audio.duration:.2f} s, seed {result.motion.meta.get('seed')})")
-    return 0
 
 
 def with_saved_motion(result, motion_path: str):

@@ -52,7 +52,11 @@ class Registry(Generic[T]):
 
 
 PIPELINES: Registry = Registry(
-    "pipeline", {"baseline": "talkinghead.pipelines.baseline:BaselinePipeline"}
+    "pipeline",
+    {
+        "baseline": "talkinghead.pipelines.baseline:BaselinePipeline",
+        "osm": "talkinghead.pipelines.osm:OSMPipeline",
+    },
 )
 FACE_BACKENDS: Registry = Registry(
     "face backend",
@@ -70,5 +74,5 @@ EXPRESSION_BASES: Registry = Registry(
 )
 RENDERERS: Registry = Registry("renderer", {"warp": "talkinghead.render.warp:WarpRenderer"})
 
-DEFAULT_PIPELINE = "baseline"
+DEFAULT_PIPELINE = "osm"
 DEFAULT_RENDERER = "warp"

@@ -174,3 +174,16 @@ def test_unknown_pipeline_and_backend(tmp_path, inputs, capsys):
     assert_clean_failure(code, err, tmp_path, "unknown pipeline 'nope'")
     code, err = run(["--image", image, "--audio", audio, "--out", tmp_path / "o.mp4", "--face-backend", "nope"], capsys)
     assert_clean_failure(code, err, tmp_path, "unknown face backend 'nope'")
+
+
+def test_num_samples_writes_one_video_per_seed(inputs, tmp_path, capsys):
+    image, audio = inputs
+    code, err = run(["--image", image, "--audio", audio, "--out", tmp_path / "v.mp4", "--seed", "5", "--num-samples", "2", "--fps", "5"], capsys)
+    assert code == 0, err
+    assert sorted(p.name for p in tmp_path.glob("v_s*.mp4")) == ["v_s5.mp4", "v_s6.mp4"]
+
+
+def test_diversity_is_refused_by_pipelines_without_it(inputs, tmp_path, capsys):
+    image, audio = inputs
+    code, err = run(["--image", image, "--audio", audio, "--out", tmp_path / "o.mp4", "--pipeline", "baseline", "--diversity", "1"], capsys)
+    assert_clean_failure(code, err, tmp_path, "--diversity is not an option of the baseline pipeline")

@@ -133,10 +133,9 @@ def eyelid_closure(shapes: np.ndarray, layout: LandmarkLayout, cfg: TrackAnalysi
     return np.clip((wide - opening) / (cfg.shut_fraction * wide), 0.0, 1.0).astype(np.float32)
 
 
-def tracked_motion(tracked: TrackedFace, basis: ExpressionBasis, reference: int = 0) -> MotionSequence:
-    """A MotionSequence that replays the tracked clip relative to frame `reference`: driving
-    that frame's photo with it reproduces the clip; driving another photo transfers the
-    changes. meta["expression_reference"] holds the reference frame's absolute coefficients."""
+def tracked_pose(tracked: TrackedFace, reference: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Head pose relative to frame `reference`, as MotionSequence holds it: (T, 3) yaw, pitch,
+    roll in degrees, (T, 2) image-plane offset in inter-ocular distances, (T,) scale."""
     r0 = tracked.rotation[reference]
     relative = np.einsum("ji,tjk->tik", r0, tracked.rotation)  # R0^T R_t
     angles = euler_angles(torch.from_numpy(relative)).numpy()
@@ -145,12 +144,20 @@ def tracked_motion(tracked: TrackedFace, basis: ExpressionBasis, reference: int 
     pivot_shift = pivot - np.einsum("tij,j->ti", relative, pivot)  # centroid motion from rotating
     expected = np.einsum("ij,tj->ti", r0, pivot_shift) * scale[:, None]
     shift = (tracked.center - tracked.center[reference]) / tracked.scale[reference] - expected
+    return angles.astype(np.float32), shift[:, :2].astype(np.float32), scale.astype(np.float32)
+
+
+def tracked_motion(tracked: TrackedFace, basis: ExpressionBasis, reference: int = 0) -> MotionSequence:
+    """A MotionSequence that replays the tracked clip relative to frame `reference`: driving
+    that frame's photo with it reproduces the clip; driving another photo transfers the
+    changes. meta["expression_reference"] holds the reference frame's absolute coefficients."""
+    rotation, translation, scale = tracked_pose(tracked, reference)
     absolute = basis.project(tracked.deformations, tracked.neutral, tracked.layout)
     return MotionSequence(
         fps=tracked.fps,
-        rotation=angles.astype(np.float32),
-        translation=shift[:, :2].astype(np.float32),
-        scale=scale.astype(np.float32),
+        rotation=rotation,
+        translation=translation,
+        scale=scale,
         expression=(absolute - absolute[reference]).astype(np.float32),
         expression_names=basis.names,
         eyelids=tracked.eyelids,

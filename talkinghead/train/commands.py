@@ -20,7 +20,11 @@ from pathlib import Path
 def add_parser(commands) -> None:
     p = commands.add_parser("train", help="train a model on a folder of talking videos (see checkpoints/*/CARD.md)")
     models = p.add_subparsers(dest="model", required=True)
-    for name, text in (("expression-basis", "the PCA expression basis"), ("audio2exp", "the audio-to-expression model")):
+    for name, text in (
+        ("expression-basis", "the PCA expression basis"),
+        ("audio2exp", "the audio-to-expression model"),
+        ("osm", "OSM-Net's motion space and audio-to-motion model"),
+    ):
         m = models.add_parser(name, help=f"learn {text}")
         m.add_argument("--videos", required=True, help="folder of talking videos with their own audio (mp4, mov, ...)")
         m.add_argument("--out", required=True, help="checkpoint folder to write (config.json, model.safetensors, CARD.md)")
@@ -31,6 +35,10 @@ def add_parser(commands) -> None:
     audio2exp.add_argument("--val-clips", type=int, default=None, help="whole clips held out for validation")
     audio2exp.add_argument("--seed", type=int, default=0)
     audio2exp.add_argument("--device", default="cpu", help="cpu or cuda")
+    osm = models.choices["osm"]
+    osm.add_argument("--steps", type=int, default=None, help="optimisation steps (default from OSMTrainConfig)")
+    osm.add_argument("--seed", type=int, default=0)
+    osm.add_argument("--device", default="cpu", help="cpu or cuda")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,9 +49,8 @@ def run(args: argparse.Namespace) -> int:
     logging.getLogger("talkinghead").setLevel(logging.INFO)
     started = time.time()
     clips = load_talking_clips(args.videos, args.cache)
-    if args.model == "expression-basis":
-        return train_basis_command(args, clips, started)
-    return train_audio2exp_command(args, clips, started)
+    recipes = {"expression-basis": train_basis_command, "audio2exp": train_audio2exp_command, "osm": train_osm_command}
+    return recipes[args.model](args, clips, started)
 
 
 def command_line() -> str:
@@ -99,4 +106,21 @@ def train_audio2exp_command(args, clips, started: float) -> int:
     (out / "training_report.json").write_text(json.dumps(report, indent=1) + "\n")
     r = report["val_gap_r"]
     print(f"wrote {out}: held-out lip-gap r " + ", ".join(f"{k} {v:.2f}" for k, v in r.items()) + f" ({report['total_seconds']:.0f} s)")
+    return 0
+
+
+def train_osm_command(args, clips, started: float) -> int:
+    from dataclasses import replace
+
+    from .osm_recipe import OSMTrainConfig, train_osm
+
+    cfg = OSMTrainConfig(seed=args.seed, device=args.device)
+    if args.steps:
+        cfg = replace(cfg, steps=args.steps)
+    model, report = train_osm(clips, cfg)
+    report.update(command=command_line(), machine=machine(), total_seconds=time.time() - started)
+    out = Path(args.out)
+    model.save(out, card=None)
+    (out / "training_report.json").write_text(json.dumps(report, indent=1) + "\n")
+    print(f"wrote {out}: motion space explains {report['explained_total']:.0%} of the windows' variance ({report['total_seconds']:.0f} s)")
     return 0

@@ -1,0 +1,127 @@
+"""OSM-Net's one-to-many head motion: audio -> a point in the motion space -> sampled motions.
+
+For every motion window (about a second, half-overlapping) the shared AudioEncoder embeds the
+audio frames; their mean and spread over the window, with the neighbouring windows as context
+(the time-window feature input), give the point `mu` (in units of each basis' spread) that the
+audio suggests. Motions are sampled around it: z = mu + diversity * eps, where eps is Gaussian,
+correlated from one window to the next (so the style of motion drifts rather than jumps) and
+truncated to +-2.5 so that no sample leaves the range seen in real videos. diversity 0 gives
+the mean motion; the same seed gives the same motion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..audio.encoder import AudioEncoder, AudioEncoderConfig
+from ..audio.mel import MelConfig, audio_windows
+from ..io.checkpoint import load_checkpoint, resolve_checkpoint, save_checkpoint
+from ..types import AudioClip
+from .motion_space import CHANNELS, MotionSpace, MotionSpaceConfig, resample, window_starts
+
+CHECKPOINT_NAME = "osm"
+TRUNCATE = 2.5
+
+
+@dataclass(frozen=True)
+class OSMNetConfig:
+    space: MotionSpaceConfig = field(default_factory=MotionSpaceConfig)
+    mel: MelConfig = field(default_factory=MelConfig)
+    encoder: AudioEncoderConfig = field(default_factory=AudioEncoderConfig)
+    hidden: int = 32
+    context_windows: int = 1
+    """Neighbouring windows on each side the audio-to-point mapping looks at."""
+    window_correlation: float = 0.6
+    """Correlation of the sampling noise between consecutive windows."""
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "OSMNetConfig":
+        return cls(
+            space=MotionSpaceConfig(**data["space"]),
+            mel=MelConfig(**data["mel"]),
+            encoder=AudioEncoderConfig(**data["encoder"]),
+            hidden=data["hidden"],
+            context_windows=data["context_windows"],
+            window_correlation=data["window_correlation"],
+        )
+
+
+class OSMNet(nn.Module):
+    """frames (B, T, W, n_mels) log-mel windows at space.fps -> (B, N, K) motion-space points."""
+
+    def __init__(self, config: OSMNetConfig):
+        super().__init__()
+        self.config = config
+        k, d = config.space.bases, len(CHANNELS) * config.space.window_frames
+        self.register_buffer("channel_scale", torch.ones(len(CHANNELS), dtype=torch.float64))
+        self.register_buffer("bases", torch.zeros(k, d, dtype=torch.float64))
+        self.register_buffer("sigma", torch.ones(k, dtype=torch.float64))
+        self.register_buffer("explained", torch.zeros(k, dtype=torch.float64))
+        self.encoder = AudioEncoder(config.encoder)
+        span, h = 2 * config.context_windows + 1, config.hidden
+        self.window_net = nn.Sequential(
+            nn.Conv1d(2 * config.encoder.dim, h, span, padding=config.context_windows),
+            nn.GELU(),
+            nn.Conv1d(h, h, span, padding=config.context_windows),
+            nn.GELU(),
+        )
+        self.head = nn.Linear(h, k)
+
+    def set_space(self, space: MotionSpace) -> None:
+        for name, value in space.tensors().items():
+            getattr(self, name).copy_(torch.from_numpy(value))
+
+    @property
+    def space(self) -> MotionSpace:
+        t = {name: getattr(self, name).cpu().numpy() for name in ("channel_scale", "bases", "sigma", "explained")}
+        return MotionSpace(self.config.space, **t)
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        z = self.encoder(frames)  # (B, T, dim)
+        cfg = self.config.space
+        starts = torch.as_tensor(window_starts(z.shape[1], cfg), device=z.device)
+        index = (starts[:, None] + torch.arange(cfg.window_frames, device=z.device)[None]).clamp(max=z.shape[1] - 1)
+        win = z[:, index]  # (B, N, window_frames, dim)
+        pooled = torch.cat([win.mean(2), win.std(2)], dim=-1)  # (B, N, 2 dim)
+        return self.head(self.window_net(pooled.transpose(1, 2)).transpose(1, 2))
+
+    @torch.no_grad()
+    def sample(self, clip: AudioClip, fps: float, *, seed: int, diversity: float) -> tuple[np.ndarray, np.ndarray]:
+        """(T, 3) yaw, pitch, roll in degrees and (T, 2) x, y offsets in inter-ocular distances
+        for the T = clip.num_frames(fps) video frames."""
+        self.eval()
+        space_fps = self.config.space.fps
+        frames = audio_windows(clip, space_fps, self.config.mel, next(self.parameters()).device)
+        mu = self(frames[None])[0].double().cpu().numpy()
+        z = mu + diversity * correlated_noise(np.random.default_rng(seed), mu.shape, self.config.window_correlation)
+        pose = self.space.decode(z, len(frames))
+        pose = resample(pose, space_fps, fps, clip.num_frames(fps))
+        return pose[:, :3].astype(np.float32), pose[:, 3:].astype(np.float32)
+
+    def save(self, folder: str | Path, card: str | None = None) -> Path:
+        tensors = {k: v.detach().cpu().numpy() for k, v in self.state_dict().items()}
+        return save_checkpoint(folder, asdict(self.config), tensors, card)
+
+    @classmethod
+    def load(cls, folder: str | Path | None = None, device: str | torch.device = "cpu") -> "OSMNet":
+        """From a folder written by `save` (None: the shipped checkpoints/osm)."""
+        config, tensors = load_checkpoint(resolve_checkpoint(folder, CHECKPOINT_NAME), "OSM-Net head-motion model")
+        model = cls(OSMNetConfig.from_dict(config))
+        model.load_state_dict({k: torch.from_numpy(v) for k, v in tensors.items()})
+        return model.to(device).eval()
+
+
+def correlated_noise(rng: np.random.Generator, shape: tuple[int, int], rho: float) -> np.ndarray:
+    """(N, K) standard Gaussian noise, AR(1)-correlated along N with coefficient rho, truncated
+    to +-TRUNCATE."""
+    white = rng.standard_normal(shape)
+    out = np.empty(shape)
+    out[0] = white[0]
+    for n in range(1, shape[0]):
+        out[n] = rho * out[n - 1] + np.sqrt(1 - rho**2) * white[n]
+    return np.clip(out, -TRUNCATE, TRUNCATE)
