@@ -26,7 +26,8 @@ from talkinghead.motion.audio2exp import Audio2ExpConfig
 from talkinghead.motion.baseline import BaselineMotion
 from talkinghead.motion.geometric_basis import OPEN_UNIT
 from talkinghead.motion.learned_basis import LearnedBasis
-from talkinghead.train.audio2exp_recipe import Audio2ExpTrainConfig, fit_audio2exp, gap_vector, pearson, prepare_examples
+from talkinghead.eval.metrics import pearson
+from talkinghead.train.audio2exp_recipe import Audio2ExpTrainConfig, fit_audio2exp, gap_vector, prepare_examples
 from talkinghead.train.videos import load_talking_clips
 
 

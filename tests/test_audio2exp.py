@@ -11,7 +11,8 @@ from talkinghead.errors import MissingWeightsError
 from talkinghead.face.layout import MEDIAPIPE_478
 from talkinghead.motion.audio2exp import Audio2Exp, Audio2ExpConfig
 from talkinghead.motion.learned_basis import LearnedBasis, fit_learned_basis, region_points
-from talkinghead.train.audio2exp_recipe import Audio2ExpTrainConfig, losses, pearson
+from talkinghead.eval.metrics import pearson
+from talkinghead.train.audio2exp_recipe import Audio2ExpTrainConfig, losses
 from talkinghead.types import AudioClip
 
 from .conftest import syllables

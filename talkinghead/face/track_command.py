@@ -25,6 +25,8 @@ def run(args: argparse.Namespace) -> int:
     from ..registry import EXPRESSION_BASES
     from .tracking import TrackerConfig, track_video
 
+    from ..io.atomic import write_atomically
+
     out = Path(args.out)
     basis = EXPRESSION_BASES.get(args.basis)()  # fails early on an unknown name or missing weights
     track = track_video(args.video, TrackerConfig(face_index=args.face_index))
@@ -54,12 +56,3 @@ def save_audio_features(path: Path, mel: np.ndarray, config) -> None:
     with open(path, "wb") as f:
         np.savez(f, log_mel=mel.astype(np.float32), config=np.array(json.dumps(asdict(config))))
 
-
-def write_atomically(path: Path, save) -> None:
-    """Call save(partial_path) then move it to `path`, so a failure leaves nothing behind."""
-    partial = path.with_name(f".{path.name}.partial")
-    try:
-        save(partial)
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)

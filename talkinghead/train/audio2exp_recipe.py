@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from ..audio.mel import MelConfig, audio_windows
+from ..eval.metrics import pearson
 from ..motion.audio2exp import Audio2Exp, Audio2ExpConfig
 from ..motion.geometric_basis import inner_lip_gap
 from ..motion.learned_basis import LearnedBasis
@@ -132,12 +133,6 @@ def losses(pred: torch.Tensor, target: torch.Tensor, gap_vector: torch.Tensor, c
 def gap_vector(basis: LearnedBasis, names: tuple[str, ...]) -> torch.Tensor:
     """(K,) lip-gap change per unit of each named coefficient, canonical units."""
     return torch.tensor(basis.gap_per_unit[[basis.index(n) for n in names]], dtype=torch.float32)
-
-
-def pearson(a: np.ndarray, b: np.ndarray) -> float:
-    a, b = a - a.mean(), b - b.mean()
-    denominator = np.sqrt((a @ a) * (b @ b))
-    return float(a @ b / denominator) if denominator > 0 else 0.0
 
 
 def validate(model: Audio2Exp, examples: list[ClipExamples], gaps_per_unit: torch.Tensor) -> dict[str, float]:
