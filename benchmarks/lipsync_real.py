@@ -25,7 +25,7 @@ import numpy as np
 
 from talkinghead.api import load_pipeline
 from talkinghead.eval import metrics
-from talkinghead.eval.dlib_models import FaceTracker
+from talkinghead.eval.tracking import track_video
 from talkinghead.io.audio import load_audio
 from talkinghead.io.video import probe_video, read_video
 
@@ -34,12 +34,7 @@ MAX_LAG = 2
 
 def mouth_series(path: str | Path) -> np.ndarray:
     """(T,) dlib inner-lip gap per frame, NaN where no face was found."""
-    tracker = FaceTracker()
-    values = []
-    for frame in read_video(path):
-        landmarks = tracker.update(frame)
-        values.append(np.nan if landmarks is None else metrics.mouth_opening(landmarks))
-    return np.array(values)
+    return track_video(str(path), embeddings=0).mouth
 
 
 def measures(opening: np.ndarray, energy: np.ndarray, silent: np.ndarray, real: np.ndarray | None) -> dict[str, float]:
@@ -49,8 +44,7 @@ def measures(opening: np.ndarray, energy: np.ndarray, silent: np.ndarray, real: 
     out = {"r_energy": r_energy, "lag": lag, "silent_open": float(np.nanmean(opening[:n][silent[:n]])) if silent[:n].any() else float("nan")}
     if real is not None:
         m = min(n, len(real))
-        ok = ~np.isnan(opening[:m]) & ~np.isnan(real[:m])
-        out["r_real"] = float(np.corrcoef(opening[:m][ok], real[:m][ok])[0, 1])
+        out["r_real"] = metrics.pearson(opening[:m], real[:m])
     return out
 
 

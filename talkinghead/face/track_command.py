@@ -19,7 +19,7 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..audio.mel import LogMel, MelConfig, normalise_loudness
+    from ..audio.mel import MelConfig, log_mel
     from ..io.audio import load_video_audio
     from ..motion.tracked import analyse_track, tracked_motion
     from ..registry import EXPRESSION_BASES
@@ -38,10 +38,8 @@ def run(args: argparse.Namespace) -> int:
     message = f"wrote {out} ({len(motion)} frames, {motion.fps:g} fps, {int((~track.found).sum())} frames without a face filled in)"
     clip = load_video_audio(args.video)
     if clip is not None:
-        import torch
-
         config = MelConfig()
-        mel = LogMel(config)(torch.from_numpy(normalise_loudness(clip, config))[None])[0].numpy()
+        mel = log_mel(clip, config).numpy()
         audio_out = out.with_name(out.name.removesuffix(".npz") + ".audio.npz")
         write_atomically(audio_out, lambda p: save_audio_features(p, mel, config))
         message += f"; audio features in {audio_out}"

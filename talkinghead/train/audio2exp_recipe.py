@@ -142,8 +142,7 @@ def validate(model: Audio2Exp, examples: list[ClipExamples], gaps_per_unit: torc
     out = {}
     with torch.no_grad():
         for e in examples:
-            raw = model(e.windows[0][None].to(next(model.parameters()).device))[0]
-            pred = (model.output_mean + model.output_scale * (raw - model.output_mean)).cpu()
+            pred = model.calibrated(model(e.windows[0][None].to(next(model.parameters()).device))[0]).cpu()
             out[e.name] = pearson((pred @ gaps_per_unit).numpy(), e.gaps)
     model.train()
     return out
