@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from ..audio.mel import MelConfig, audio_windows
+from ..errors import InputError
 from ..eval.metrics import pearson
 from ..motion.audio2exp import Audio2Exp, Audio2ExpConfig
 from ..motion.geometric_basis import inner_lip_gap
@@ -96,10 +97,10 @@ def split_examples(examples: list[ClipExamples], cfg: "Audio2ExpTrainConfig") ->
         held = {i for i, e in enumerate(ordered) if e.name in cfg.val_names}
         missing = set(cfg.val_names) - {e.name for e in ordered}
         if missing:
-            raise ValueError(f"validation clips {sorted(missing)} are not among the clips with audio")
+            raise InputError(f"validation clips {sorted(missing)} are not among the clips with audio")
     else:
         if len(ordered) < cfg.val_clips + 1:
-            raise ValueError(f"need at least {cfg.val_clips + 1} clips with audio, found {len(ordered)}")
+            raise InputError(f"need at least {cfg.val_clips + 1} readable talking videos with audio, found {len(ordered)}")
         step = len(ordered) / cfg.val_clips if cfg.val_clips else 0
         held = {int(step * i + step / 2) for i in range(cfg.val_clips)}
     return [e for i, e in enumerate(ordered) if i not in held], [e for i, e in enumerate(ordered) if i in held]
