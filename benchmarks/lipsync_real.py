@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import tempfile
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ import numpy as np
 from talkinghead.api import load_pipeline
 from talkinghead.eval import metrics
 from talkinghead.eval.tracking import track_video
+from talkinghead.info import machine_summary
 from talkinghead.io.audio import load_audio
 from talkinghead.io.video import probe_video, read_video
 
@@ -81,7 +81,7 @@ def main() -> None:
     parser.add_argument("--json", default=None, help="also write the figures here")
     args = parser.parse_args()
     started = time.time()
-    report = {"machine": f"{platform.machine()}, {platform.processor() or 'cpu'}", "clips": {}}
+    report = {"machine": machine_summary(), "clips": {}}
     with tempfile.TemporaryDirectory() as tmp:
         for path in args.clips:
             report["clips"][Path(path).stem] = evaluate_clip(path, args.mouth, Path(tmp))
