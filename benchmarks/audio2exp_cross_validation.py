@@ -16,17 +16,18 @@ and the real mouth's own r with the loudness (how tightly the clip's mouth follo
 from __future__ import annotations
 
 import argparse
-import platform
 import time
 
 import numpy as np
 import torch
 
+from talkinghead.eval.metrics import pearson
+from talkinghead.info import machine_summary
 from talkinghead.motion.audio2exp import Audio2ExpConfig
 from talkinghead.motion.baseline import BaselineMotion
 from talkinghead.motion.geometric_basis import OPEN_UNIT
 from talkinghead.motion.learned_basis import LearnedBasis
-from talkinghead.train.audio2exp_recipe import Audio2ExpTrainConfig, fit_audio2exp, gap_vector, pearson, prepare_examples
+from talkinghead.train.audio2exp_recipe import Audio2ExpTrainConfig, fit_audio2exp, gap_vector, prepare_examples
 from talkinghead.train.videos import load_talking_clips
 
 
@@ -70,7 +71,7 @@ def main() -> None:
     for name, row in rows.items():
         print(f"{name:14}" + "".join(f"{row[c]:18.2f}" for c in columns))
     print(f"{'mean':14}" + "".join(f"{np.mean([r[c] for r in rows.values()]):18.2f}" for c in columns))
-    print(f"({time.time() - started:.0f} s, {platform.machine()}, {torch.get_num_threads()} threads, {cfg.steps} steps, {model_config.members} networks per fold)")
+    print(f"({time.time() - started:.0f} s, {machine_summary()}, {cfg.steps} steps, {model_config.members} networks per fold)")
 
 
 if __name__ == "__main__":

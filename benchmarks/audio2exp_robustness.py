@@ -12,12 +12,12 @@ are turned into the lip gap they open (canonical units: inter-ocular distance) a
 from __future__ import annotations
 
 import argparse
-import platform
 from pathlib import Path
 
 import numpy as np
 
 from talkinghead.eval import metrics
+from talkinghead.info import machine_summary
 from talkinghead.io.audio import load_audio
 from talkinghead.motion.baseline import BaselineMotion
 from talkinghead.motion.learned_basis import LearnedBasis
@@ -66,7 +66,7 @@ def main() -> None:
     for name, clip in cases.items():
         f = figures(clip, motion, basis)
         print(f"{name:40} {f['gap_speech']:10.3f} {f['gap_silence']:11.3f} {f['gap_std']:8.3f} {f['r_energy']:8.2f}")
-    print(f"({platform.machine()}, {FPS:g} fps)")
+    print(f"({machine_summary()}, {FPS:g} fps)")
 
 
 if __name__ == "__main__":

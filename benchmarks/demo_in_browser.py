@@ -21,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+from talkinghead.info import machine_summary
+
 VIDEO = "#talking-head-result video"
 
 
@@ -93,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"server peak memory after: {peak_memory_mb(args.server_pid):.0f} MiB")
         pages[0].screenshot(path=args.screenshot, full_page=True)
         print(f"screenshot: {args.screenshot}")
+        print(f"client machine: {machine_summary()} (the server runs where `talkinghead demo` was started)")
         browser.close()
     return 0
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from talkinghead.eval.evaluate import evaluate_video
+from talkinghead.info import machine_summary
 from talkinghead.io.audio import load_audio
 from talkinghead.io.image import save_image
 from talkinghead.io.video import probe_video, read_video, write_video
@@ -57,6 +58,7 @@ def check(clip: str) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("clips", nargs="+", help="real talking-head videos with audio")
+    print(f"# {machine_summary()}", flush=True)
     for clip in parser.parse_args(argv).clips:
         print(json.dumps(check(clip)), flush=True)
     return 0

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import tempfile
 import time
 from pathlib import Path
@@ -25,7 +24,8 @@ import numpy as np
 
 from talkinghead.api import load_pipeline
 from talkinghead.eval import metrics
-from talkinghead.eval.dlib_models import FaceTracker
+from talkinghead.eval.tracking import track_video
+from talkinghead.info import machine_summary
 from talkinghead.io.audio import load_audio
 from talkinghead.io.video import probe_video, read_video
 
@@ -34,12 +34,7 @@ MAX_LAG = 2
 
 def mouth_series(path: str | Path) -> np.ndarray:
     """(T,) dlib inner-lip gap per frame, NaN where no face was found."""
-    tracker = FaceTracker()
-    values = []
-    for frame in read_video(path):
-        landmarks = tracker.update(frame)
-        values.append(np.nan if landmarks is None else metrics.mouth_opening(landmarks))
-    return np.array(values)
+    return track_video(str(path), embeddings=0).mouth
 
 
 def measures(opening: np.ndarray, energy: np.ndarray, silent: np.ndarray, real: np.ndarray | None) -> dict[str, float]:
@@ -49,8 +44,7 @@ def measures(opening: np.ndarray, energy: np.ndarray, silent: np.ndarray, real: 
     out = {"r_energy": r_energy, "lag": lag, "silent_open": float(np.nanmean(opening[:n][silent[:n]])) if silent[:n].any() else float("nan")}
     if real is not None:
         m = min(n, len(real))
-        ok = ~np.isnan(opening[:m]) & ~np.isnan(real[:m])
-        out["r_real"] = float(np.corrcoef(opening[:m][ok], real[:m][ok])[0, 1])
+        out["r_real"] = metrics.pearson(opening[:m], real[:m])
     return out
 
 
@@ -87,7 +81,7 @@ def main() -> None:
     parser.add_argument("--json", default=None, help="also write the figures here")
     args = parser.parse_args()
     started = time.time()
-    report = {"machine": f"{platform.machine()}, {platform.processor() or 'cpu'}", "clips": {}}
+    report = {"machine": machine_summary(), "clips": {}}
     with tempfile.TemporaryDirectory() as tmp:
         for path in args.clips:
             report["clips"][Path(path).stem] = evaluate_clip(path, args.mouth, Path(tmp))

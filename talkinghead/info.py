@@ -18,6 +18,15 @@ def package_version(name: str) -> str:
         return "not installed"
 
 
+def machine_summary() -> str:
+    """One line naming the machine a figure was measured on: CPU, cores, torch threads, GPU."""
+    import torch
+
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    cpu = platform.processor() or platform.machine()
+    return f"{cpu}, {os.cpu_count()} CPU cores, {torch.get_num_threads()} torch threads, {gpu}, torch {torch.__version__}"
+
+
 def environment_report() -> str:
     import torch
 

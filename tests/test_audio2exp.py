@@ -11,7 +11,8 @@ from talkinghead.errors import MissingWeightsError
 from talkinghead.face.layout import MEDIAPIPE_478
 from talkinghead.motion.audio2exp import Audio2Exp, Audio2ExpConfig
 from talkinghead.motion.learned_basis import LearnedBasis, fit_learned_basis, region_points
-from talkinghead.train.audio2exp_recipe import Audio2ExpTrainConfig, losses, pearson
+from talkinghead.eval.metrics import pearson
+from talkinghead.train.audio2exp_recipe import Audio2ExpTrainConfig, losses
 from talkinghead.types import AudioClip
 
 from .conftest import syllables
@@ -109,3 +110,16 @@ def test_baseline_mouth_follows_speech_and_closes_in_silence(source_face):
     opening = targets @ gap_per_unit / (gap_per_unit @ gap_per_unit)  # along the opening direction
     speech, pause = opening[:25], opening[30:45]
     assert speech.max() > pause.max() + 0.02
+
+
+@pytest.mark.parametrize("model", ["audio2exp", "expression-basis"])
+def test_training_on_a_folder_without_usable_videos_is_a_clean_error(tmp_path, capsys, model):
+    from talkinghead.cli import main
+
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    (videos / "broken.mp4").write_bytes(b"not a video")
+    assert main(["train", model, "--videos", str(videos), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("talkinghead: error:") and "Traceback" not in "\n".join(err)
+    assert not (tmp_path / "out").exists()

@@ -110,12 +110,17 @@ def frame_windows(mel: torch.Tensor, fps: float, num_frames: int, config: MelCon
     return padded[index]
 
 
+def log_mel(clip: AudioClip, config: MelConfig, device: str | torch.device = "cpu") -> torch.Tensor:
+    """(F, n_mels) float32 loudness-normalised log-mel of `clip` at config.mel_rate frames per
+    second. The clip must be at config.sample_rate."""
+    if clip.sample_rate != config.sample_rate:
+        raise ValueError(f"audio at {clip.sample_rate} Hz, the features need {config.sample_rate} Hz (load_audio resamples)")
+    samples = torch.from_numpy(normalise_loudness(clip, config)).to(device)
+    return LogMel(config).to(device)(samples[None])[0]
+
+
 def audio_windows(clip: AudioClip, fps: float, config: MelConfig | None = None, device: str | torch.device = "cpu") -> torch.Tensor:
     """(T, W, n_mels) float32 loudness-normalised log-mel windows, one per video frame of `clip`
     at `fps` (T = clip.num_frames(fps)). The clip must be at config.sample_rate."""
     config = config or MelConfig()
-    if clip.sample_rate != config.sample_rate:
-        raise ValueError(f"audio at {clip.sample_rate} Hz, the features need {config.sample_rate} Hz (load_audio resamples)")
-    samples = torch.from_numpy(normalise_loudness(clip, config)).to(device)
-    mel = LogMel(config).to(device)(samples[None])[0]
-    return frame_windows(mel, fps, clip.num_frames(fps), config)
+    return frame_windows(log_mel(clip, config, device), fps, clip.num_frames(fps), config)

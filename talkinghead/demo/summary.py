@@ -88,22 +88,16 @@ def measure_video(video: str | Path, photo: np.ndarray, clip: AudioClip, fps: fl
     Raises TalkingHeadError when dlib finds no face in the photo, MissingPackageError
     without the eval extra.
     """
-    from ..eval.dlib_models import FaceTracker, face_embedding, landmarks68
-    from ..io.video import probe_video, read_video
+    from ..eval.dlib_models import face_embedding, landmarks68
+    from ..eval.tracking import track_video
 
     photo_landmarks = landmarks68(photo)
     if photo_landmarks is None:
         raise TalkingHeadError("dlib finds no face in the photo, so identity and lip sync are not measured")
     reference = face_embedding(photo, photo_landmarks)
-    every = max(1, probe_video(video).num_frames // IDENTITY_FRAMES)
-    tracker = FaceTracker()
-    mouth, distances = [], []
-    for index, frame in enumerate(read_video(video)):
-        landmarks = tracker.update(frame)
-        mouth.append(np.nan if landmarks is None else metrics.mouth_opening(landmarks))
-        if landmarks is not None and index % every == 0:
-            distances.append(metrics.identity_distance(face_embedding(frame, landmarks), reference))
-    mouth_open = np.array(mouth, dtype=np.float64)
+    track = track_video(str(video), embeddings=IDENTITY_FRAMES)  # the evaluation suite's frame pass
+    distances = [metrics.identity_distance(e, reference) for e in track.embeddings]
+    mouth_open = track.mouth
     energy = metrics.audio_log_energy(clip, fps, len(mouth_open))
     r, lag = metrics.lagged_correlation(energy, mouth_open, MAX_LAG)
     return LipSync(

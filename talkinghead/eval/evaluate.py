@@ -94,7 +94,7 @@ def evaluate_video(
                      "face_found_rate": float(np.mean(track.found))}  # fmt: skip
     summary.update(source_measures(track, source_face))
     summary.update(reference_measures(track, reference, video, config))
-    mouth = np.array([metrics.mouth_opening(lm) if ok else np.nan for lm, ok in zip(track.landmarks, track.found)])
+    mouth = track.mouth
     audio_summary, energy, voiced = audio_measures(clip, track.fps, mouth, config)
     summary.update(audio_summary)
     summary.update(motion_measures(track, mouth))

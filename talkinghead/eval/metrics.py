@@ -244,7 +244,7 @@ def lagged_correlation(a: np.ndarray, b: np.ndarray, max_lag: int) -> tuple[floa
     b = np.asarray(b, dtype=np.float64)
     best_r, best_lag = float("nan"), 0
     for lag in range(-max_lag, max_lag + 1):
-        r = _pearson(*_overlap(a, b, lag))
+        r = pearson(*_overlap(a, b, lag))
         # Ties keep the lag found first; NaN (too few pairs, constant) never wins.
         if np.isfinite(r) and (np.isnan(best_r) or r > best_r):
             best_r, best_lag = r, lag
@@ -259,7 +259,7 @@ def _overlap(a: np.ndarray, b: np.ndarray, lag: int) -> tuple[np.ndarray, np.nda
     return a[-lag:length], b[: max(0, length + lag)]
 
 
-def _pearson(x: np.ndarray, y: np.ndarray) -> float:
+def pearson(x: np.ndarray, y: np.ndarray) -> float:
     """Pearson r of the finite pairs of x and y; NaN with fewer than 3 pairs or no variance."""
     keep = np.isfinite(x) & np.isfinite(y)
     x, y = x[keep], y[keep]

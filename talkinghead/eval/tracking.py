@@ -51,6 +51,11 @@ class VideoTrack:
         """(T,) bool: a face was found in the frame."""
         return np.all(np.isfinite(self.landmarks), axis=(1, 2))
 
+    @property
+    def mouth(self) -> np.ndarray:
+        """(T,) metrics.mouth_opening per frame, NaN where no face was found."""
+        return np.array([metrics.mouth_opening(lm) if ok else np.nan for lm, ok in zip(self.landmarks, self.found)])
+
 
 @dataclass
 class _Collector:

@@ -19,11 +19,13 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..audio.mel import LogMel, MelConfig, normalise_loudness
+    from ..audio.mel import MelConfig, log_mel
     from ..io.audio import load_video_audio
     from ..motion.tracked import analyse_track, tracked_motion
     from ..registry import EXPRESSION_BASES
     from .tracking import TrackerConfig, track_video
+
+    from ..io.atomic import write_atomically
 
     out = Path(args.out)
     basis = EXPRESSION_BASES.get(args.basis)()  # fails early on an unknown name or missing weights
@@ -36,10 +38,8 @@ def run(args: argparse.Namespace) -> int:
     message = f"wrote {out} ({len(motion)} frames, {motion.fps:g} fps, {int((~track.found).sum())} frames without a face filled in)"
     clip = load_video_audio(args.video)
     if clip is not None:
-        import torch
-
         config = MelConfig()
-        mel = LogMel(config)(torch.from_numpy(normalise_loudness(clip, config))[None])[0].numpy()
+        mel = log_mel(clip, config).numpy()
         audio_out = out.with_name(out.name.removesuffix(".npz") + ".audio.npz")
         write_atomically(audio_out, lambda p: save_audio_features(p, mel, config))
         message += f"; audio features in {audio_out}"
@@ -54,12 +54,3 @@ def save_audio_features(path: Path, mel: np.ndarray, config) -> None:
     with open(path, "wb") as f:
         np.savez(f, log_mel=mel.astype(np.float32), config=np.array(json.dumps(asdict(config))))
 
-
-def write_atomically(path: Path, save) -> None:
-    """Call save(partial_path) then move it to `path`, so a failure leaves nothing behind."""
-    partial = path.with_name(f".{path.name}.partial")
-    try:
-        save(partial)
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)

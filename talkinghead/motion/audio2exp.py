@@ -91,9 +91,11 @@ class Audio2Exp(nn.Module):
         self.eval()
         device = next(self.parameters()).device
         windows = audio_windows(clip, fps, self.config.mel, device)
-        raw = self(windows[None])[0]
-        calibrated = self.output_mean + self.output_scale * (raw - self.output_mean)
-        return calibrated.cpu().numpy().astype(np.float32)
+        return self.calibrated(self(windows[None])[0]).cpu().numpy().astype(np.float32)
+
+    def calibrated(self, raw: torch.Tensor) -> torch.Tensor:
+        """(..., E) raw outputs -> the same stretched by the calibration (see __init__)."""
+        return self.output_mean + self.output_scale * (raw - self.output_mean)
 
     @torch.no_grad()
     def calibrate(self, windows: list[torch.Tensor], targets: list[torch.Tensor], gap_vector: torch.Tensor, max_scale: float = 3.0) -> None:
@@ -106,7 +108,8 @@ class Audio2Exp(nn.Module):
         target = torch.cat(targets)
         mean = raw.mean(0)
         scale = (target.std(0) / raw.std(0).clamp_min(1e-6)).clamp(1.0, max_scale)
-        gap_ratio = (target @ gap_vector).std() / ((mean + scale * (raw - mean)) @ gap_vector).std().clamp_min(1e-9)
+        stretched = mean + scale * (raw - mean)  # what `calibrated` gives with these settings
+        gap_ratio = (target @ gap_vector).std() / (stretched @ gap_vector).std().clamp_min(1e-9)
         self.output_mean.copy_(mean)
         self.output_scale.copy_((scale * gap_ratio.clamp(min=1.0)).clamp(1.0, max_scale))
         self.train()

@@ -97,12 +97,11 @@ def analyse_track(track: FaceTrack, config: TrackAnalysisConfig | None = None) -
 
 
 def rigid_candidates(layout: LandmarkLayout) -> np.ndarray:
-    """(K,) indices of points that may be rigid with the skull: all but lips, jaw line, eyes,
-    brows and irises (the fit then keeps the steadiest of these)."""
-    lower_oval = [i for i in layout.face_oval]
+    """(K,) indices of points that may be rigid with the skull: all but lips, face outline,
+    eyes, brows and irises (the fit then keeps the steadiest of these)."""
     moving = set(layout.lips()) | set(layout.irises) | set(layout.left_brow) | set(layout.right_brow)
     moving |= set(layout.left_eye_upper + layout.left_eye_lower + layout.right_eye_upper + layout.right_eye_lower)
-    moving |= set(lower_oval)
+    moving |= set(layout.face_oval)
     return np.array([i for i in range(layout.num_points) if i not in moving])
 
 

@@ -18,6 +18,8 @@ import numpy as np
 import torch
 
 from ..audio.mel import MelConfig, audio_windows
+from ..errors import InputError
+from ..eval.metrics import pearson
 from ..motion.audio2exp import Audio2Exp, Audio2ExpConfig
 from ..motion.geometric_basis import inner_lip_gap
 from ..motion.learned_basis import LearnedBasis
@@ -95,10 +97,10 @@ def split_examples(examples: list[ClipExamples], cfg: "Audio2ExpTrainConfig") ->
         held = {i for i, e in enumerate(ordered) if e.name in cfg.val_names}
         missing = set(cfg.val_names) - {e.name for e in ordered}
         if missing:
-            raise ValueError(f"validation clips {sorted(missing)} are not among the clips with audio")
+            raise InputError(f"validation clips {sorted(missing)} are not among the clips with audio")
     else:
         if len(ordered) < cfg.val_clips + 1:
-            raise ValueError(f"need at least {cfg.val_clips + 1} clips with audio, found {len(ordered)}")
+            raise InputError(f"need at least {cfg.val_clips + 1} readable talking videos with audio, found {len(ordered)}")
         step = len(ordered) / cfg.val_clips if cfg.val_clips else 0
         held = {int(step * i + step / 2) for i in range(cfg.val_clips)}
     return [e for i, e in enumerate(ordered) if i not in held], [e for i, e in enumerate(ordered) if i in held]
@@ -134,12 +136,6 @@ def gap_vector(basis: LearnedBasis, names: tuple[str, ...]) -> torch.Tensor:
     return torch.tensor(basis.gap_per_unit[[basis.index(n) for n in names]], dtype=torch.float32)
 
 
-def pearson(a: np.ndarray, b: np.ndarray) -> float:
-    a, b = a - a.mean(), b - b.mean()
-    denominator = np.sqrt((a @ a) * (b @ b))
-    return float(a @ b / denominator) if denominator > 0 else 0.0
-
-
 def validate(model: Audio2Exp, examples: list[ClipExamples], gaps_per_unit: torch.Tensor) -> dict[str, float]:
     """Pearson r between predicted (calibrated, as `predict` gives) and tracked lip gap, per
     held-out clip (clean audio)."""
@@ -147,8 +143,7 @@ def validate(model: Audio2Exp, examples: list[ClipExamples], gaps_per_unit: torc
     out = {}
     with torch.no_grad():
         for e in examples:
-            raw = model(e.windows[0][None].to(next(model.parameters()).device))[0]
-            pred = (model.output_mean + model.output_scale * (raw - model.output_mean)).cpu()
+            pred = model.calibrated(model(e.windows[0][None].to(next(model.parameters()).device))[0]).cpu()
             out[e.name] = pearson((pred @ gaps_per_unit).numpy(), e.gaps)
     model.train()
     return out

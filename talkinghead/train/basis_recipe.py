@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import InputError
 from ..face.layout import get_layout
 from ..motion.learned_basis import LearnedBasis, fit_learned_basis
 from ..motion.tracked import analyse_track
@@ -24,11 +25,11 @@ def train_expression_basis(clips: list[TalkingClip], out: str | Path, config: Ba
     """Fit the basis on every clip (audio is not needed) and write the checkpoint to `out`."""
     config = config or BasisTrainConfig()
     if not clips:
-        raise ValueError("no tracked clips to learn from")
+        raise InputError("no tracked clips to learn from")
     tracked = [analyse_track(c.track) for c in clips]
     layouts = {t.layout.name for t in tracked}
     if len(layouts) != 1:
-        raise ValueError(f"all clips must be tracked with one landmark layout, got {sorted(layouts)}")
+        raise InputError(f"all clips must be tracked with one landmark layout, got {sorted(layouts)}")
     deformations = np.concatenate([t.deformations for t in tracked])
     neutral = np.mean([t.neutral for t in tracked], axis=0)
     return fit_learned_basis(deformations, neutral, get_layout(layouts.pop()), dict(config.regions), out, card)

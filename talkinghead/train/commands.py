@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import shlex
 import sys
 import time
 from pathlib import Path
+
+from ..info import machine_summary
 
 
 def add_parser(commands) -> None:
@@ -57,13 +58,6 @@ def command_line() -> str:
     return "talkinghead " + " ".join(shlex.quote(a) for a in sys.argv[1:])
 
 
-def machine() -> str:
-    import torch
-
-    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
-    return f"{platform.machine()}, {torch.get_num_threads()} torch threads, {device}, torch {torch.__version__}"
-
-
 def train_basis_command(args, clips, started: float) -> int:
     from .basis_recipe import train_expression_basis
 
@@ -73,7 +67,7 @@ def train_basis_command(args, clips, started: float) -> int:
 
 - Data: {len(clips)} tracked talking videos from `{args.videos}`: {', '.join(c.name for c in clips)}
   ({sum(len(c.track) for c in clips)} frames).
-- Command: `{command_line()}` ({time.time() - started:.0f} s on {machine()}).
+- Command: `{command_line()}` ({time.time() - started:.0f} s on {machine_summary()}).
 - What it is: per region, principal components of pose-normalised landmark deformations
   (MediaPipe 478 points, canonical units = inter-ocular distance) from each clip's closed-mouth
   neutral; each component is scaled to 2 standard deviations of the data.
@@ -99,7 +93,7 @@ def train_audio2exp_command(args, clips, started: float) -> int:
     basis = LearnedBasis(args.basis)
     model, report = train_audio2exp(clips, basis, cfg)
     report["command"] = command_line()
-    report["machine"] = machine()
+    report["machine"] = machine_summary()
     report["total_seconds"] = time.time() - started
     out = Path(args.out)
     model.save(out, card=None)

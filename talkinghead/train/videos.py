@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..errors import InputError, TalkingHeadError
 from ..face.tracking import FaceTracker, TrackerConfig
+from ..io.atomic import write_atomically
 from ..io.audio import load_video_audio
 from ..types import AudioClip, FaceTrack
 
@@ -68,7 +69,7 @@ def load_talking_clips(
                     tracker = tracker or FaceTracker(config, backend)
                     log.info("tracking %s", video.name)
                     track = tracker.track(video)
-                    save_atomically(track, cached)
+                    write_atomically(cached, track.save)
                 clips.append(TalkingClip(video.stem, track, load_video_audio(video)))
             except TalkingHeadError as exc:
                 log.info("skipping %s: %s", video.name, exc)
@@ -77,8 +78,3 @@ def load_talking_clips(
             tracker.close()
     return clips
 
-
-def save_atomically(track: FaceTrack, path: Path) -> None:
-    partial = path.with_name(f".{path.name}.partial")
-    track.save(partial)
-    partial.rename(path)
