@@ -27,7 +27,7 @@ from talkinghead.motion.audio2exp import Audio2ExpConfig
 from talkinghead.motion.baseline import BaselineMotion
 from talkinghead.motion.geometric_basis import OPEN_UNIT
 from talkinghead.motion.learned_basis import LearnedBasis
-from talkinghead.train.audio2exp_recipe import Audio2ExpTrainConfig, fit_audio2exp, gap_vector, prepare_examples
+from talkinghead.train.audio2exp_recipe import Audio2ExpTrainConfig, MouthGeometry, fit_audio2exp, prepare_examples
 from talkinghead.train.videos import load_talking_clips
 
 
@@ -61,11 +61,11 @@ def main() -> None:
     names = tuple(n for n in basis.names if n.startswith(cfg.region))
     model_config = Audio2ExpConfig(expression_names=names, **({"members": args.members} if args.members else {}))
     examples = prepare_examples(load_talking_clips(args.videos, args.cache), basis, names, model_config.mel, cfg)
-    per_unit = gap_vector(basis, names)
+    geometry = MouthGeometry.of(basis, names)
     rows = {}
     for held in examples:
-        model, _ = fit_audio2exp([e for e in examples if e is not held], per_unit, model_config, cfg)
-        rows[held.name] = held_out_figures(model.cpu(), held, basis, per_unit)
+        model, _ = fit_audio2exp([e for e in examples if e is not held], geometry, model_config, cfg)
+        rows[held.name] = held_out_figures(model.cpu(), held, basis, geometry.gap)
     columns = ("model", "model*loud", "baseline", "loudness", "real_vs_loudness")
     print(f"{'held-out clip':14}" + "".join(f"{c:>18}" for c in columns))
     for name, row in rows.items():

@@ -12,7 +12,7 @@ from talkinghead.face.layout import MEDIAPIPE_478
 from talkinghead.motion.audio2exp import Audio2Exp, Audio2ExpConfig
 from talkinghead.motion.learned_basis import LearnedBasis, fit_learned_basis, region_points
 from talkinghead.eval.metrics import pearson
-from talkinghead.train.audio2exp_recipe import Audio2ExpTrainConfig, losses
+from talkinghead.train.audio2exp_recipe import Audio2ExpTrainConfig, MouthGeometry, losses
 from talkinghead.types import AudioClip
 
 from .conftest import syllables
@@ -80,10 +80,10 @@ def test_a_few_training_steps_lower_the_loss():
     model = Audio2Exp(Audio2ExpConfig(expression_names=("a", "b"), members=1))
     model.members[0].encoder.set_normalisation(windows)
     optimiser = torch.optim.Adam(model.parameters(), lr=3e-3)
-    gap = torch.tensor([1.0, 0.0])
+    geometry = MouthGeometry(gap=torch.tensor([1.0, 0.0]), landmarks=torch.tensor([[1.0, 0.0, 0.5], [0.0, 0.3, 0.0]]))
     first = None
     for _ in range(60):
-        loss = losses(model(windows), target, gap, cfg)["total"]
+        loss = losses(model(windows), target, geometry, cfg)["total"]
         first = first if first is not None else loss.item()
         optimiser.zero_grad()
         loss.backward()
@@ -123,3 +123,18 @@ def test_training_on_a_folder_without_usable_videos_is_a_clean_error(tmp_path, c
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("talkinghead: error:") and "Traceback" not in "\n".join(err)
     assert not (tmp_path / "out").exists()
+
+
+def test_loss_is_measured_on_the_landmarks_of_the_shipped_basis():
+    """The same coefficient error costs more on a large component (the jaw) than on a tiny
+    one, in proportion to the landmark displacement it causes."""
+    basis = LearnedBasis()
+    names = tuple(n for n in basis.names if n.startswith("mouth"))
+    geometry = MouthGeometry.of(basis, names)
+    cfg = Audio2ExpTrainConfig(gap_weight=0.0, velocity_weight=0.0)
+    target = torch.zeros(1, 3, len(names))
+    big, small = target.clone(), target.clone()
+    big[..., 0], small[..., -1] = 0.1, 0.1
+    norms = np.linalg.norm(basis.components[[0, len(names) - 1]].reshape(2, -1), axis=1)
+    ratio = losses(big, target, geometry, cfg)["landmarks"] / losses(small, target, geometry, cfg)["landmarks"]
+    assert ratio.item() == pytest.approx((norms[0] / norms[1]) ** 2, rel=1e-3)

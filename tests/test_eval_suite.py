@@ -243,3 +243,17 @@ def test_arcface_loader_reads_depth_from_the_weights(static, tmp_path):
     torch.save({"something": torch.zeros(1)}, tmp_path / "bad.pth")
     with pytest.raises(Exception, match="fc.weight"):
         arcface.load_arcface(str(tmp_path / "bad.pth"))
+
+
+def test_speed_by_voice_splits_changes_between_speech_and_pauses():
+    from talkinghead.eval.metrics import speed_by_voice
+
+    t = np.arange(100)
+    poses = np.zeros((100, 3))
+    poses[:50, 0] = 2.0 * t[:50]  # 2 deg/frame of yaw while speaking, still after
+    poses[50:, 0] = poses[49, 0]
+    voiced = t < 50
+    speaking, pauses = speed_by_voice(poses, voiced)
+    assert speaking == pytest.approx(2.0 / 3.0)  # mean over yaw, pitch, roll
+    assert pauses == pytest.approx(0.0)
+    assert np.isnan(speed_by_voice(poses, np.ones(100, bool))[1])  # no pauses at all

@@ -29,6 +29,8 @@ EVAL_ROWS = (
     ("mouth opening std", "mouth_std", "{:.4f}"),
     ("yaw / pitch / roll std (deg)", "pose_std", "{yaw:.2f} / {pitch:.2f} / {roll:.2f}"),
     ("yaw / pitch / roll speed (deg/s)", "pose_speed", "{yaw:.1f} / {pitch:.1f} / {roll:.1f}"),
+    ("  while speaking (deg/s)", "pose_speed_speaking", "{:.1f}"),
+    ("  in pauses (deg/s)", "pose_speed_pauses", "{:.1f}"),
     ("blinks per minute", "blinks_per_min", "{:.1f}"),
     ("landmark jitter (eye dist / frame^2)", "jitter", "{:.4f}"),
     ("background change (grey levels)", "background_change", "{:.3f}"),

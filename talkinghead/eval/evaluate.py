@@ -97,7 +97,7 @@ def evaluate_video(
     mouth = track.mouth
     audio_summary, energy, voiced = audio_measures(clip, track.fps, mouth, config)
     summary.update(audio_summary)
-    summary.update(motion_measures(track, mouth))
+    summary.update(motion_measures(track, mouth, voiced))
     summary["seconds"] = time.perf_counter() - start
     series = FrameSeries(track.fps, mouth, energy, voiced, track.poses, metrics.eye_aspect_ratio(track.landmarks))
     return Evaluation(summary=_clean(summary), series=series)
@@ -204,14 +204,18 @@ def audio_measures(clip: AudioClip | None, fps: float, mouth: np.ndarray, config
     return summary, energy, activity.voiced
 
 
-def motion_measures(track: VideoTrack, mouth: np.ndarray) -> dict:
-    """Head pose spread (deg) and speed (deg/s), blinks, jitter, mouth spread, background."""
+def motion_measures(track: VideoTrack, mouth: np.ndarray, voiced: np.ndarray | None = None) -> dict:
+    """Head pose spread (deg) and speed (deg/s; also while speaking and in pauses when the
+    voice activity, (T,) bool, is known), blinks, jitter, mouth spread, background."""
     stats = metrics.pose_stats(track.poses)
     axes = ("yaw", "pitch", "roll")
     speed = {axis: stats[f"{axis}_speed"] * track.fps for axis in axes}
+    speaking, pauses = metrics.speed_by_voice(track.poses, voiced) if voiced is not None else (None, None)
     return {
         "pose_std": {axis: stats[f"{axis}_std"] for axis in axes},
         "pose_speed": {**speed, "mean": float(np.mean(list(speed.values())))},
+        "pose_speed_speaking": None if speaking is None else speaking * track.fps,
+        "pose_speed_pauses": None if pauses is None else pauses * track.fps,
         "blinks_per_min": metrics.blinks_per_minute(metrics.eye_aspect_ratio(track.landmarks), track.fps),
         "jitter": metrics.jitter(track.landmarks, metrics.eye_distance(track.landmarks)),
         "mouth_std": float(np.nanstd(mouth)),

@@ -128,6 +128,20 @@ def pose_stats(poses: np.ndarray) -> dict[str, float]:
     return stats
 
 
+def speed_by_voice(poses: np.ndarray, voiced: np.ndarray, min_frames: int = 10) -> tuple[float, float]:
+    """(while speaking, in pauses): mean absolute head-pose change per frame in degrees (over
+    yaw, pitch, roll), counting a change when both its frames have a face and are voiced
+    (resp. both silent). poses: (T, 3) degrees, NaN where no face; voiced: (T,) bool.
+    NaN for a side with fewer than `min_frames` changes."""
+    changes = np.abs(np.diff(np.asarray(poses, dtype=np.float64).reshape(-1, 3), axis=0)).mean(axis=1)
+    voiced = np.asarray(voiced, dtype=bool)[: len(changes) + 1]
+    changes = changes[: len(voiced) - 1]
+    found = np.isfinite(changes)
+    both_voiced, both_silent = voiced[1:] & voiced[:-1] & found, ~voiced[1:] & ~voiced[:-1] & found
+    side = lambda keep: float(changes[keep].mean()) if keep.sum() >= min_frames else float("nan")  # noqa: E731
+    return side(both_voiced), side(both_silent)
+
+
 def jitter(landmarks: np.ndarray, face_scale: float | np.ndarray) -> float:
     """High-frequency landmark motion: mean |second difference| over face size, >= 0.
 

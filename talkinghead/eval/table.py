@@ -17,6 +17,8 @@ COLUMNS = (
     ("pose_std_pitch", "pitch std", "{:.2f}", "head pitch std, degrees"),
     ("pose_std_roll", "roll std", "{:.2f}", "head roll std, degrees"),
     ("pose_speed_mean", "pose speed", "{:.1f}", "mean absolute yaw/pitch/roll change, degrees per second"),
+    ("pose_speed_speaking", "speed speaking", "{:.1f}", "the same while the VAD hears speech, degrees per second"),
+    ("pose_speed_pauses", "speed pauses", "{:.1f}", "the same in pauses, degrees per second (empty: too few pause frames)"),
     ("pose_diversity", "diversity", "{:.2f}", "RMS difference of head-pose curves between seeds of one input, degrees"),
     ("real_range_distance", "off-real", "{:.2f}", "mean distance of the motion figures outside the real range, in range widths (0 = inside)"),
     ("blinks_per_min", "blinks/min", "{:.1f}", "blinks per minute"),

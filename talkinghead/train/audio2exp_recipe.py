@@ -3,9 +3,11 @@
 Targets are the learned basis' mouth coefficients of each tracked frame (absolute: relative to
 the clip's closed-mouth neutral). Whole clips are held out for validation. Training sees random
 two-second segments; half of them get background noise at 5-40 dB SNR, so the model keeps
-working on noisy recordings. The loss has three parts: the coefficients (their squared error is
-the landmark-space error of the mouth, since the components are orthogonal), the inner-lip gap
-(what viewers and lip-sync measures notice most), and frame-to-frame velocity (no jitter).
+working on noisy recordings. The loss is taken in landmark space, where the renderer acts: the
+squared error of the mouth landmarks the coefficients decode to (the basis components differ in
+size by 90x, so an error in the coefficients themselves would weigh the tiny components as much
+as the jaw), the error of the inner-lip gap (what viewers and lip-sync measures notice most),
+and of the landmarks' frame-to-frame velocity (no jitter).
 """
 
 from __future__ import annotations
@@ -90,8 +92,8 @@ def with_noise(clip: AudioClip, rng: np.random.Generator, snr_db: tuple[float, f
 
 
 def split_examples(examples: list[ClipExamples], cfg: "Audio2ExpTrainConfig") -> tuple[list[ClipExamples], list[ClipExamples]]:
-    """(train, validation): the clips named in cfg.val_names, or else every
-    len/val_clips-th clip by name, are held out whole."""
+    """(train, validation) of examples with a `.name`, one per clip: the clips named in
+    cfg.val_names, or else every len/val_clips-th clip by name, are held out whole."""
     ordered = sorted(examples, key=lambda e: e.name)
     if cfg.val_names:
         held = {i for i, e in enumerate(ordered) if e.name in cfg.val_names}
@@ -122,18 +124,36 @@ def sample_batch(examples: list[ClipExamples], cfg: Audio2ExpTrainConfig, rng) -
     return torch.stack([x[:length] for x in xs]), torch.stack([y[:length] for y in ys])
 
 
-def losses(pred: torch.Tensor, target: torch.Tensor, gap_vector: torch.Tensor, cfg: Audio2ExpTrainConfig) -> dict[str, torch.Tensor]:
-    """pred, target: (B, L, E); gap_vector: (E,) lip-gap change per unit coefficient."""
-    coef = torch.mean((pred - target) ** 2)
-    gap = torch.mean(((pred - target) @ gap_vector) ** 2) / gap_vector.pow(2).sum()
-    velocity = torch.mean(((pred[:, 1:] - pred[:, :-1]) - (target[:, 1:] - target[:, :-1])) ** 2)
-    total = coef + cfg.gap_weight * gap + cfg.velocity_weight * velocity
-    return {"total": total, "coefficients": coef, "gap": gap, "velocity": velocity}
+@dataclass(frozen=True)
+class MouthGeometry:
+    """What the coefficients mean on the face. gap: (E,) inner-lip gap change per unit of each
+    coefficient; landmarks: (E, D) the flattened landmark displacement of one unit of each
+    (canonical units, inter-ocular distance 1; only the region's points)."""
+
+    gap: torch.Tensor
+    landmarks: torch.Tensor
+
+    @classmethod
+    def of(cls, basis: LearnedBasis, names: tuple[str, ...]) -> "MouthGeometry":
+        columns = [basis.index(n) for n in names]
+        fields = basis.components[columns].reshape(len(columns), -1)
+        used = np.abs(fields).sum(axis=0) > 0
+        return cls(torch.tensor(basis.gap_per_unit[columns], dtype=torch.float32), torch.tensor(fields[:, used], dtype=torch.float32))
+
+    def to(self, device) -> "MouthGeometry":
+        return MouthGeometry(self.gap.to(device), self.landmarks.to(device))
 
 
-def gap_vector(basis: LearnedBasis, names: tuple[str, ...]) -> torch.Tensor:
-    """(K,) lip-gap change per unit of each named coefficient, canonical units."""
-    return torch.tensor(basis.gap_per_unit[[basis.index(n) for n in names]], dtype=torch.float32)
+def losses(pred: torch.Tensor, target: torch.Tensor, geometry: MouthGeometry, cfg: Audio2ExpTrainConfig) -> dict[str, torch.Tensor]:
+    """pred, target: (B, L, E) coefficients. Each part is divided by what one unit of the average
+    coefficient would give, so the weights in cfg stay comparable across bases."""
+    error = (pred - target) @ geometry.landmarks  # (B, L, D) landmark displacement error
+    unit = geometry.landmarks.pow(2).sum(dim=1).mean()
+    landmarks = error.pow(2).sum(-1).mean() / unit
+    gap = torch.mean(((pred - target) @ geometry.gap) ** 2) / geometry.gap.pow(2).sum()
+    velocity = (error[:, 1:] - error[:, :-1]).pow(2).sum(-1).mean() / unit
+    total = landmarks + cfg.gap_weight * gap + cfg.velocity_weight * velocity
+    return {"total": total, "landmarks": landmarks, "gap": gap, "velocity": velocity}
 
 
 def validate(model: Audio2Exp, examples: list[ClipExamples], gaps_per_unit: torch.Tensor) -> dict[str, float]:
@@ -155,20 +175,20 @@ def prepare_examples(clips: list[TalkingClip], basis: LearnedBasis, names: tuple
     return [clip_examples(c, basis, names, mel, rng, cfg.noise_variants, cfg.noise_snr_db) for c in clips if c.audio is not None]
 
 
-def fit_audio2exp(train: list[ClipExamples], per_unit: torch.Tensor, model_config: Audio2ExpConfig, cfg: "Audio2ExpTrainConfig") -> tuple[Audio2Exp, list[dict]]:
+def fit_audio2exp(train: list[ClipExamples], geometry: MouthGeometry, model_config: Audio2ExpConfig, cfg: "Audio2ExpTrainConfig") -> tuple[Audio2Exp, list[dict]]:
     """Train each member network on prepared examples (member k with seed cfg.seed + k), then
     calibrate the ensemble; returns it (on cfg.device) and the loss history."""
     torch.manual_seed(cfg.seed)
     model = Audio2Exp(model_config).to(cfg.device)
     history = []
     for k, member in enumerate(model.members):
-        for entry in fit_member(member, train, per_unit, replace(cfg, seed=cfg.seed + k)):
+        for entry in fit_member(member, train, geometry, replace(cfg, seed=cfg.seed + k)):
             history.append({"member": k, **entry})
-    model.calibrate([e.windows[0].to(cfg.device) for e in train], [e.targets.to(cfg.device) for e in train], per_unit)
+    model.calibrate([e.windows[0].to(cfg.device) for e in train], [e.targets.to(cfg.device) for e in train], geometry.gap)
     return model, history
 
 
-def fit_member(model, train: list[ClipExamples], per_unit: torch.Tensor, cfg: "Audio2ExpTrainConfig") -> list[dict]:
+def fit_member(model, train: list[ClipExamples], geometry: MouthGeometry, cfg: "Audio2ExpTrainConfig") -> list[dict]:
     """Train one Audio2ExpNet in place; returns the loss history."""
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed + 1)
@@ -179,7 +199,7 @@ def fit_member(model, train: list[ClipExamples], per_unit: torch.Tensor, cfg: "A
     history, started = [], time.time()
     for step in range(1, cfg.steps + 1):
         x, y = sample_batch(train, cfg, rng)
-        parts = losses(model(x.to(cfg.device)), y.to(cfg.device), per_unit, cfg)
+        parts = losses(model(x.to(cfg.device)), y.to(cfg.device), geometry, cfg)
         optimiser.zero_grad()
         parts["total"].backward()
         optimiser.step()
@@ -199,14 +219,14 @@ def train_audio2exp(
     names = tuple(n for n in basis.names if n.startswith(cfg.region))
     model_config = model_config or Audio2ExpConfig(expression_names=names)
     train, val = split_examples(prepare_examples(clips, basis, names, model_config.mel, cfg), cfg)
-    per_unit = gap_vector(basis, names).to(cfg.device)
-    model, history = fit_audio2exp(train, per_unit, model_config, cfg)
+    geometry = MouthGeometry.of(basis, names).to(cfg.device)
+    model, history = fit_audio2exp(train, geometry, model_config, cfg)
     model = model.cpu()
     report = {
         "output_scale": model.output_scale.tolist(),
         "train_clips": [e.name for e in train],
         "val_clips": [e.name for e in val],
-        "val_gap_r": validate(model, val, per_unit.cpu()),
+        "val_gap_r": validate(model, val, geometry.gap.cpu()),
         "history": history,
         "seconds": time.time() - started,
         "train_config": asdict(cfg),

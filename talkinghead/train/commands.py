@@ -2,6 +2,8 @@
 
     talkinghead train expression-basis --videos DIR --out checkpoints/expression_pca
     talkinghead train audio2exp --videos DIR --out checkpoints/audio2exp [--basis DIR] [--device cuda]
+    talkinghead train osm --videos DIR --out checkpoints/osm [--device cuda]
+    torchrun --nproc_per_node N -m talkinghead train osm ...   (data-parallel, see distributed.py)
 
 Each video is tracked once; tracks are cached in DIR/.talkinghead-cache (or --cache).
 """
@@ -106,13 +108,20 @@ def train_audio2exp_command(args, clips, started: float) -> int:
 def train_osm_command(args, clips, started: float) -> int:
     from dataclasses import replace
 
+    from . import distributed
     from .osm_recipe import OSMTrainConfig, train_osm
 
     cfg = OSMTrainConfig(seed=args.seed, device=args.device)
     if args.steps:
         cfg = replace(cfg, steps=args.steps)
-    model, report = train_osm(clips, cfg)
-    report.update(command=command_line(), machine=machine(), total_seconds=time.time() - started)
+    dist = distributed.start(args.device)
+    try:
+        model, report = train_osm(clips, cfg, dist=dist)
+    finally:
+        dist.close()
+    if not dist.is_main:
+        return 0
+    report.update(command=command_line(), machine=machine_summary(), total_seconds=time.time() - started)
     out = Path(args.out)
     model.save(out, card=None)
     (out / "training_report.json").write_text(json.dumps(report, indent=1) + "\n")

@@ -2,8 +2,9 @@
 
 The motion space is learned from every tracked clip (audio not needed). The audio-to-point
 model is trained on the clips with audio, whole clips held out for validation, on random runs
-of consecutive windows; its loss is the squared error of the motion-space point, in units of
-each basis' spread.
+of consecutive windows. Its loss is the Gaussian negative log-likelihood of the real window's
+motion-space point under the predicted point and spread, in units of each basis' spread, so the
+spread it learns is the range real heads keep to for such audio.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from ..audio.mel import audio_windows
 from ..motion.motion_space import MotionSpace, pose_channels
 from ..motion.osm import OSMNet, OSMNetConfig
 from ..motion.tracked import analyse_track, tracked_pose
+from .audio2exp_recipe import split_examples
+from .distributed import Distributed
 from .videos import TalkingClip
 
 log = logging.getLogger("talkinghead")
@@ -34,6 +37,9 @@ class OSMTrainConfig:
     learning_rate: float = 2e-3
     weight_decay: float = 0.1
     val_clips: int = 2
+    """Number of whole clips held out (every len/val_clips-th clip by name)."""
+    val_names: tuple[str, ...] = ()
+    """Hold out exactly these clips (file names without suffix) instead."""
     seed: int = 0
     device: str = "cpu"
 
@@ -76,30 +82,31 @@ def sample_runs(examples: list[MotionExamples], cfg: OSMTrainConfig, space_cfg, 
     return torch.stack([x[:length] for x in xs]), torch.stack(ys)
 
 
-def train_osm(clips: list[TalkingClip], cfg: OSMTrainConfig, config: OSMNetConfig | None = None) -> tuple[OSMNet, dict]:
+def train_osm(
+    clips: list[TalkingClip], cfg: OSMTrainConfig, config: OSMNetConfig | None = None, dist: Distributed | None = None
+) -> tuple[OSMNet, dict]:
+    """Fit the motion space on every clip and the audio-to-point model on those with audio
+    (whole clips held out); returns the model (on the CPU) and a report with the space's explained
+    variance and the held-out figures. Under torchrun (`dist`) each process draws its own batches."""
     started = time.time()
     config = config or OSMNetConfig()
+    dist = dist or Distributed(device=cfg.device)
     poses = {c.name: clip_pose(c, config.space.fps) for c in clips}
     space = MotionSpace.fit(list(poses.values()), config.space)
-    audible = sorted((c for c in clips if c.audio is not None), key=lambda c: c.name)
-    if len(audible) < cfg.val_clips + 1:
-        raise ValueError(f"need at least {cfg.val_clips + 1} clips with audio, found {len(audible)}")
-    step = len(audible) / cfg.val_clips if cfg.val_clips else 0
-    held = {int(step * i + step / 2) for i in range(cfg.val_clips)}
-    examples = [examples_of(c, poses[c.name], space, config) for c in audible]
-    train = [e for i, e in enumerate(examples) if i not in held]
-    val = [e for i, e in enumerate(examples) if i in held]
+    examples = [examples_of(c, poses[c.name], space, config) for c in clips if c.audio is not None]
+    train, val = split_examples(examples, cfg)
     torch.manual_seed(cfg.seed)
-    rng = np.random.default_rng(cfg.seed)
-    model = OSMNet(config).to(cfg.device)
+    rng = np.random.default_rng(cfg.seed + dist.rank)
+    model = OSMNet(config).to(dist.device)
     model.set_space(space)
-    model.encoder.set_normalisation(torch.cat([e.frames for e in train]).to(cfg.device))
+    model.encoder.set_normalisation(torch.cat([e.frames for e in train]).to(dist.device))
+    trained = dist.wrap(model)
     optimiser = torch.optim.AdamW(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
     history = []
     for n in range(1, cfg.steps + 1):
         x, y = sample_runs(train, cfg, config.space, rng)
-        pred = model(x.to(cfg.device))[:, : y.shape[1]]
-        loss = torch.mean((pred - y.to(cfg.device)) ** 2)
+        mu, log_sigma = trained(x.to(dist.device))
+        loss = gaussian_nll(mu[:, : y.shape[1]], log_sigma[:, : y.shape[1]], y.to(dist.device))
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
@@ -107,6 +114,7 @@ def train_osm(clips: list[TalkingClip], cfg: OSMTrainConfig, config: OSMNetConfi
             history.append({"step": n, "loss": loss.item()})
             log.info("step %d loss %.4f (%.0f s)", n, loss.item(), time.time() - started)
     model = model.cpu().eval()
+    model.calibrate([e.frames for e in train])
     report = {
         "explained_variance": space.explained.tolist(),
         "explained_total": float(space.explained.sum()),
@@ -116,16 +124,32 @@ def train_osm(clips: list[TalkingClip], cfg: OSMTrainConfig, config: OSMNetConfi
         "history": history,
         "seconds": time.time() - started,
         "train_config": asdict(cfg),
+        "processes": dist.world_size,
     }
     return model, report
 
 
+def gaussian_nll(mu: torch.Tensor, log_sigma: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """Mean negative log-likelihood (without the constant) of points z under N(mu, sigma^2);
+    all (..., K) in units of each basis' spread."""
+    return torch.mean(0.5 * ((z - mu) / log_sigma.exp()) ** 2 + log_sigma)
+
+
 @torch.no_grad()
 def validation(model: OSMNet, examples: list[MotionExamples]) -> dict[str, dict[str, float]]:
-    """Per held-out clip: mean squared error of the predicted point and of predicting 0 (the
-    motion space's centre), in units of each basis' spread."""
+    """Per held-out clip, in units of each basis' spread: the squared error of the predicted
+    point and of the space's centre (0); the negative log-likelihood of the real points under the
+    model (spread as calibrated for sampling) and under the data's own spread around the centre, N(0, 1)."""
     out = {}
     for e in examples:
-        pred = model(e.frames[None])[0, : len(e.z)]
-        out[e.name] = {"mse": float(torch.mean((pred - e.z) ** 2)), "mse_of_zero": float(torch.mean(e.z**2))}
+        mu, log_sigma = (t[0, : len(e.z)] for t in model(e.frames[None]))
+        log_sigma = log_sigma + model.spread_scale.log()
+        zero = torch.zeros_like(mu)
+        out[e.name] = {
+            "mse": float(torch.mean((mu - e.z) ** 2)),
+            "mse_of_zero": float(torch.mean(e.z**2)),
+            "nll": float(gaussian_nll(mu, log_sigma, e.z)),
+            "nll_of_unit_gaussian": float(gaussian_nll(zero, zero, e.z)),
+            "mean_sigma": float(log_sigma.exp().mean()),
+        }
     return out
