@@ -22,6 +22,7 @@ import numpy as np
 
 import talkinghead
 from talkinghead.eval.evaluate import evaluate_video
+from talkinghead.eval.metrics import pose_distances
 from talkinghead.info import machine_summary
 
 TARGETS = {"yaw_std": (1, 15), "pitch_std": (1, 12), "roll_std": (0.3, 6), "speed": (0.2, 2.5), "identity": (0, 0.45)}
@@ -40,9 +41,8 @@ def measure(image: str, speech: str, pipeline: str, seed: int, folder: Path) -> 
 
 
 def rmse(a: np.ndarray, b: np.ndarray) -> float:
-    n = min(len(a), len(b))
-    d = (a[:n] - a[:n].mean(0)) - (b[:n] - b[:n].mean(0))  # the rest pose is the photo's, not motion
-    return float(np.sqrt(np.nanmean(d**2)))
+    """Pose RMSE in degrees, each curve's mean removed (the rest pose is the photo's)."""
+    return pose_distances([a, b])[0]
 
 
 def verdict(value: float, low: float, high: float) -> str:

@@ -118,6 +118,7 @@ def summarise(runs: list[Run], config: BenchConfig) -> dict:
         "settings": {"pipelines": list(config.pipelines), "seeds": list(config.seeds)},
         "runs": per_run,
         "pipelines": pipelines,
+        "by_input": {name: _input_diversity([run for run in runs if run.pipeline == name]) for name in config.pipelines},
         "real_video": reference["ranges"],
     }
 
@@ -132,14 +133,29 @@ def _means(figures: list[dict]) -> dict:
     return means
 
 
-def _diversity(runs: list[Run]) -> float | None:
-    """Mean over inputs of metrics.pose_diversity between the seeds' head-pose curves (deg)."""
+def _pose_curves(runs: list[Run]) -> dict[str, list[np.ndarray]]:
+    """Input name -> the (T, 3) head-pose curves of its runs (one per seed)."""
     by_input: dict[str, list[np.ndarray]] = {}
     for run in runs:
         by_input.setdefault(run.row.name, []).append(run.evaluation.series.poses)
-    values = [metrics.pose_diversity(curves) for curves in by_input.values() if len(curves) >= 2]
+    return by_input
+
+
+def _diversity(runs: list[Run]) -> float | None:
+    """Mean over inputs of metrics.pose_diversity between the seeds' head-pose curves (deg)."""
+    values = [metrics.pose_diversity(curves) for curves in _pose_curves(runs).values() if len(curves) >= 2]
     values = [v for v in values if np.isfinite(v)]
     return float(np.mean(values)) if values else None
+
+
+def _input_diversity(runs: list[Run]) -> dict[str, dict]:
+    """Input name -> mean and smallest pose distance between two of its seeds (deg)."""
+    out = {}
+    for name, curves in _pose_curves(runs).items():
+        distances = [d for d in metrics.pose_distances(curves) if np.isfinite(d)]
+        out[name] = {"pose_diversity": float(np.mean(distances)) if distances else None,
+                     "pose_distance_min": float(min(distances)) if distances else None}  # fmt: skip
+    return out
 
 
 def _range_distance(means: dict, ranges: dict) -> float | None:

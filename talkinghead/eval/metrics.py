@@ -488,24 +488,26 @@ def background_change(previous: np.ndarray, frame: np.ndarray, region: tuple[int
 
 
 def pose_diversity(pose_curves: list[np.ndarray]) -> float:
-    """How different the head motions of videos made from one input are, in degrees.
+    """How different the head motions of videos made from one input are, in degrees: the mean
+    of `pose_distances` (0 when every seed gives the same motion; NaN with fewer than two)."""
+    distances = pose_distances(pose_curves)
+    return float(np.mean(distances)) if distances else float("nan")
 
-    pose_curves: (T, 3) yaw/pitch/roll degrees per video (NaN rows skipped), at least two;
-    each curve has its own mean removed (a constant offset is not motion). Returns the mean
-    over pairs of videos of the RMS difference over frames and angles: 0 when every seed
-    gives the same motion. NaN with fewer than two curves.
+
+def pose_distances(pose_curves: list[np.ndarray]) -> list[float]:
+    """RMS difference over frames and angles between every two head-pose curves, in degrees.
+
+    pose_curves: (T, 3) yaw/pitch/roll degrees per video (NaN rows skipped); each curve has its
+    own mean removed (a constant offset is not motion). One value per pair, in order (0, 1),
+    (0, 2), ..., (1, 2), ...
     """
-    centred = []
-    for curve in pose_curves:
-        curve = np.asarray(curve, dtype=np.float64)
-        centred.append(curve - np.nanmean(curve, axis=0))
+    centred = [np.asarray(c, dtype=np.float64) - np.nanmean(np.asarray(c, dtype=np.float64), axis=0) for c in pose_curves]
     distances = []
     for i in range(len(centred)):
         for j in range(i + 1, len(centred)):
             length = min(len(centred[i]), len(centred[j]))
-            difference = (centred[i][:length] - centred[j][:length]) ** 2
-            distances.append(np.sqrt(np.nanmean(difference)))
-    return float(np.mean(distances)) if distances else float("nan")
+            distances.append(float(np.sqrt(np.nanmean((centred[i][:length] - centred[j][:length]) ** 2))))
+    return distances
 
 
 def range_distance(value: float, low: float, high: float) -> float:

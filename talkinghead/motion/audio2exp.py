@@ -7,8 +7,7 @@ the mouth anticipate and follow sounds (coarticulation) and keeps the motion smo
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -16,7 +15,7 @@ from torch import nn
 
 from ..audio.encoder import AudioEncoder, AudioEncoderConfig
 from ..audio.mel import MelConfig, audio_windows
-from ..io.checkpoint import load_checkpoint, resolve_checkpoint, save_checkpoint
+from ..io.module_checkpoint import CheckpointedModule
 from ..types import AudioClip
 
 CHECKPOINT_NAME = "audio2exp"
@@ -67,9 +66,13 @@ class Audio2ExpNet(nn.Module):
         return self.head(self.temporal(z).transpose(1, 2))
 
 
-class Audio2Exp(nn.Module):
+class Audio2Exp(CheckpointedModule):
     """windows (B, T, W, n_mels) log-mel -> (B, T, E) expression coefficients (about [-1, 1]):
     the mean of `config.members` networks."""
+
+    checkpoint_name = CHECKPOINT_NAME
+    description = "audio-to-expression model"
+    config_class = Audio2ExpConfig
 
     def __init__(self, config: Audio2ExpConfig):
         super().__init__()
@@ -113,15 +116,3 @@ class Audio2Exp(nn.Module):
         self.output_mean.copy_(mean)
         self.output_scale.copy_((scale * gap_ratio.clamp(min=1.0)).clamp(1.0, max_scale))
         self.train()
-
-    def save(self, folder: str | Path, card: str | None = None) -> Path:
-        tensors = {k: v.detach().cpu().numpy() for k, v in self.state_dict().items()}
-        return save_checkpoint(folder, asdict(self.config), tensors, card)
-
-    @classmethod
-    def load(cls, folder: str | Path | None = None, device: str | torch.device = "cpu") -> "Audio2Exp":
-        """From a folder written by `save` (None: the shipped checkpoints/audio2exp)."""
-        config, tensors = load_checkpoint(resolve_checkpoint(folder, CHECKPOINT_NAME), "audio-to-expression model")
-        model = cls(Audio2ExpConfig.from_dict(config))
-        model.load_state_dict({k: torch.from_numpy(v) for k, v in tensors.items()})
-        return model.to(device).eval()

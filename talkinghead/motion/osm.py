@@ -13,8 +13,7 @@ motion; the same seed gives the same motion.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -22,9 +21,15 @@ from torch import nn
 
 from ..audio.encoder import AudioEncoder, AudioEncoderConfig
 from ..audio.mel import MelConfig, audio_windows
-from ..io.checkpoint import load_checkpoint, resolve_checkpoint, save_checkpoint
+from ..io.module_checkpoint import CheckpointedModule
 from ..types import AudioClip
-from .motion_space import CHANNELS, MotionSpace, MotionSpaceConfig, resample, window_starts
+from .motion_space import (
+    CHANNELS,
+    MotionSpace,
+    MotionSpaceConfig,
+    resample,
+    window_starts,
+)
 
 CHECKPOINT_NAME = "osm"
 TRUNCATE = 2.5
@@ -57,9 +62,13 @@ class OSMNetConfig:
         )
 
 
-class OSMNet(nn.Module):
+class OSMNet(CheckpointedModule):
     """frames (B, T, W, n_mels) log-mel windows at space.fps -> (B, N, K) motion-space points
     mu and (B, N, K) log spreads around them, one row per motion window."""
+
+    checkpoint_name = CHECKPOINT_NAME
+    description = "OSM-Net head-motion model"
+    config_class = OSMNetConfig
 
     def __init__(self, config: OSMNetConfig):
         super().__init__()
@@ -124,18 +133,6 @@ class OSMNet(nn.Module):
         mu, sigma = torch.cat([m[0] for m in mus]), torch.cat([s[0].exp() for s in sigmas])
         left = (1.0 - mu.var(dim=0)).clamp_min(min_share)
         self.spread_scale.copy_((left / sigma.pow(2).mean(dim=0)).sqrt())
-
-    def save(self, folder: str | Path, card: str | None = None) -> Path:
-        tensors = {k: v.detach().cpu().numpy() for k, v in self.state_dict().items()}
-        return save_checkpoint(folder, asdict(self.config), tensors, card)
-
-    @classmethod
-    def load(cls, folder: str | Path | None = None, device: str | torch.device = "cpu") -> "OSMNet":
-        """From a folder written by `save` (None: the shipped checkpoints/osm)."""
-        config, tensors = load_checkpoint(resolve_checkpoint(folder, CHECKPOINT_NAME), "OSM-Net head-motion model")
-        model = cls(OSMNetConfig.from_dict(config))
-        model.load_state_dict({k: torch.from_numpy(v) for k, v in tensors.items()})
-        return model.to(device).eval()
 
 
 def correlated_noise(rng: np.random.Generator, shape: tuple[int, int], rho: float) -> np.ndarray:
