@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from talkinghead.registry import DEFAULT_PIPELINE
+
 from tests.demo_server import (
     EXAMPLE_IMAGE,
     EXAMPLE_SPEECH,
@@ -106,7 +108,7 @@ def upload(page, image: Path, speech: Path, wait_for_image: bool = True) -> None
 
 def set_fps(page, fps: str) -> None:
     page.locator("#talking-head-options").get_by_text("Options of the pipeline").click()
-    field = page.locator("#talking-head-baseline-fps input")
+    field = page.locator(f"#talking-head-{DEFAULT_PIPELINE}-fps input")  # the form of the page's default pipeline
     field.fill(fps)
     field.press("Tab")  # gradio takes a number's value when the field loses focus
 
