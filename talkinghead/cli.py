@@ -142,12 +142,10 @@ def build_pipeline(args: argparse.Namespace):
 
 
 def check_options(pipeline, options: dict) -> None:
-    from dataclasses import fields
-
-    known = {f.name for f in fields(pipeline.options_class)}
-    for name in options:
-        if name not in known:
-            raise InputError(f"--{name.replace('_', '-')} is not an option of the {pipeline.name} pipeline")
+    """Command-line wording for an option the chosen pipeline does not have."""
+    unknown = pipeline.unknown_options(options)
+    if unknown:
+        raise InputError(f"--{unknown[0].replace('_', '-')} is not an option of the {pipeline.name} pipeline")
 
 
 def generate_one(pipeline, args: argparse.Namespace, options: dict, out: str, seed: int | None, count: int) -> None:

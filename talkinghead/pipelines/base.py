@@ -104,11 +104,16 @@ class Pipeline(ABC):
 
     # -- shared steps -------------------------------------------------------------------------
     @classmethod
+    def unknown_options(cls, options: dict[str, Any]) -> list[str]:
+        """The names in `options` that this pipeline's options_class does not have, sorted."""
+        return sorted(set(options) - {f.name for f in fields(cls.options_class)})
+
+    @classmethod
     def parse_options(cls, options: dict[str, Any]) -> GenerateOptions:
-        known = {f.name for f in fields(cls.options_class)}
-        unknown = sorted(set(options) - known)
+        unknown = cls.unknown_options(options)
         if unknown:
-            raise TypeError(f"{cls.name} pipeline got unknown option(s) {unknown}; it accepts {sorted(known)}")
+            known = sorted(f.name for f in fields(cls.options_class))
+            raise TypeError(f"{cls.name} pipeline got unknown option(s) {unknown}; it accepts {known}")
         opts = replace(cls.options_class(), **options)
         if not 1 <= opts.fps <= 120:
             raise InputError(f"fps must be between 1 and 120, got {opts.fps:g}")
