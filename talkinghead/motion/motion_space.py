@@ -50,11 +50,15 @@ def window_starts(num_frames: int, config: MotionSpaceConfig) -> np.ndarray:
     return np.arange(count) * config.hop_frames
 
 
+def window_index(num_frames: int, config: MotionSpaceConfig) -> np.ndarray:
+    """(N, window_frames) frame index of every window; past the end the last frame is held."""
+    starts = window_starts(num_frames, config)
+    return np.minimum(starts[:, None] + np.arange(config.window_frames)[None], num_frames - 1)
+
+
 def cut_windows(pose: np.ndarray, config: MotionSpaceConfig) -> np.ndarray:
-    """(T, C) -> (N, window_frames, C) windows; past the end the last frame is held."""
-    starts = window_starts(len(pose), config)
-    index = np.minimum(starts[:, None] + np.arange(config.window_frames)[None], len(pose) - 1)
-    return pose[index]
+    """(T, C) -> (N, window_frames, C) windows."""
+    return pose[window_index(len(pose), config)]
 
 
 def overlap_add(segments: np.ndarray, num_frames: int, config: MotionSpaceConfig) -> np.ndarray:

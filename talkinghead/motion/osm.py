@@ -23,13 +23,7 @@ from ..audio.encoder import AudioEncoder, AudioEncoderConfig
 from ..audio.mel import MelConfig, audio_windows
 from ..io.module_checkpoint import CheckpointedModule
 from ..types import AudioClip
-from .motion_space import (
-    CHANNELS,
-    MotionSpace,
-    MotionSpaceConfig,
-    resample,
-    window_starts,
-)
+from .motion_space import CHANNELS, MotionSpace, MotionSpaceConfig, resample, window_index
 
 CHECKPOINT_NAME = "osm"
 TRUNCATE = 2.5
@@ -101,10 +95,7 @@ class OSMNet(CheckpointedModule):
 
     def forward(self, frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         z = self.encoder(frames)  # (B, T, dim)
-        cfg = self.config.space
-        starts = torch.as_tensor(window_starts(z.shape[1], cfg), device=z.device)
-        index = (starts[:, None] + torch.arange(cfg.window_frames, device=z.device)[None]).clamp(max=z.shape[1] - 1)
-        win = z[:, index]  # (B, N, window_frames, dim)
+        win = z[:, torch.as_tensor(window_index(z.shape[1], self.config.space), device=z.device)]  # (B, N, window_frames, dim)
         pooled = torch.cat([win.mean(2), win.std(2)], dim=-1)  # (B, N, 2 dim)
         mu, log_sigma = self.head(self.window_net(pooled.transpose(1, 2)).transpose(1, 2)).chunk(2, dim=-1)
         return mu, log_sigma.clamp(*LOG_SIGMA_RANGE)
