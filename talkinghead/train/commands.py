@@ -32,16 +32,14 @@ def add_parser(commands) -> None:
         m.add_argument("--videos", required=True, help="folder of talking videos with their own audio (mp4, mov, ...)")
         m.add_argument("--out", required=True, help="checkpoint folder to write (config.json, model.safetensors, CARD.md)")
         m.add_argument("--cache", default=None, help="where to cache face tracks (default: VIDEOS/.talkinghead-cache)")
+    for name, config in (("audio2exp", "Audio2ExpTrainConfig"), ("osm", "OSMTrainConfig")):  # the trained networks
+        m = models.choices[name]
+        m.add_argument("--steps", type=int, default=None, help=f"optimisation steps (default from {config})")
+        m.add_argument("--seed", type=int, default=0)
+        m.add_argument("--device", default="cpu", help="cpu or cuda")
     audio2exp = models.choices["audio2exp"]
     audio2exp.add_argument("--basis", default=None, help="expression basis checkpoint (default: the shipped checkpoints/expression_pca)")
-    audio2exp.add_argument("--steps", type=int, default=None, help="optimisation steps (default from Audio2ExpTrainConfig)")
     audio2exp.add_argument("--val-clips", type=int, default=None, help="whole clips held out for validation")
-    audio2exp.add_argument("--seed", type=int, default=0)
-    audio2exp.add_argument("--device", default="cpu", help="cpu or cuda")
-    osm = models.choices["osm"]
-    osm.add_argument("--steps", type=int, default=None, help="optimisation steps (default from OSMTrainConfig)")
-    osm.add_argument("--seed", type=int, default=0)
-    osm.add_argument("--device", default="cpu", help="cpu or cuda")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,6 +56,16 @@ def run(args: argparse.Namespace) -> int:
 
 def command_line() -> str:
     return "talkinghead " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+
+def save_trained(model, report: dict, out: str, started: float) -> Path:
+    """Write the model's checkpoint (keeping any CARD.md there) and its training_report.json,
+    with the command, the machine and the total time added to the report."""
+    report.update(command=command_line(), machine=machine_summary(), total_seconds=time.time() - started)
+    folder = Path(out)
+    model.save(folder, card=None)
+    (folder / "training_report.json").write_text(json.dumps(report, indent=1) + "\n")
+    return folder
 
 
 def train_basis_command(args, clips, started: float) -> int:
@@ -94,12 +102,7 @@ def train_audio2exp_command(args, clips, started: float) -> int:
         cfg = replace(cfg, val_clips=args.val_clips)
     basis = LearnedBasis(args.basis)
     model, report = train_audio2exp(clips, basis, cfg)
-    report["command"] = command_line()
-    report["machine"] = machine_summary()
-    report["total_seconds"] = time.time() - started
-    out = Path(args.out)
-    model.save(out, card=None)
-    (out / "training_report.json").write_text(json.dumps(report, indent=1) + "\n")
+    out = save_trained(model, report, args.out, started)
     r = report["val_gap_r"]
     print(f"wrote {out}: held-out lip-gap r " + ", ".join(f"{k} {v:.2f}" for k, v in r.items()) + f" ({report['total_seconds']:.0f} s)")
     return 0
@@ -121,9 +124,6 @@ def train_osm_command(args, clips, started: float) -> int:
         dist.close()
     if not dist.is_main:
         return 0
-    report.update(command=command_line(), machine=machine_summary(), total_seconds=time.time() - started)
-    out = Path(args.out)
-    model.save(out, card=None)
-    (out / "training_report.json").write_text(json.dumps(report, indent=1) + "\n")
+    out = save_trained(model, report, args.out, started)
     print(f"wrote {out}: motion space explains {report['explained_total']:.0%} of the windows' variance ({report['total_seconds']:.0f} s)")
     return 0

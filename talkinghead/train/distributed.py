@@ -35,10 +35,6 @@ class Distributed:
         ids = [torch.device(self.device).index] if self.device.startswith("cuda") else None
         return DistributedDataParallel(model, device_ids=ids)
 
-    def barrier(self) -> None:
-        if self.world_size > 1:
-            torch.distributed.barrier()
-
     def close(self) -> None:
         if self.world_size > 1 and torch.distributed.is_initialized():
             torch.distributed.destroy_process_group()
