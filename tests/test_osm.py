@@ -134,3 +134,11 @@ def test_osm_pipeline_generates_and_checks_diversity(source_face):
     with pytest.raises(InputError, match="diversity"):
         pipeline.generate(source_face, clip, seed=0, diversity=5.0)
     assert a.frames.shape[0] == 10
+
+
+def test_training_refuses_clips_too_short_for_a_run():
+    from talkinghead.train.osm_recipe import MotionExamples, OSMTrainConfig, sample_runs
+
+    short = MotionExamples("short", torch.zeros(40, 53, 80), torch.zeros(2, SPACE.bases))
+    with pytest.raises(InputError, match="shorter than"):
+        sample_runs([short], OSMTrainConfig(), SPACE, np.random.default_rng(0))

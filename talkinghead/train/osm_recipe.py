@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from ..audio.mel import audio_windows
+from ..errors import InputError
 from ..motion.motion_space import MotionSpace, pose_channels
 from ..motion.osm import OSMNet, OSMNetConfig
 from ..motion.tracked import analyse_track, tracked_pose
@@ -71,6 +72,8 @@ def sample_runs(examples: list[MotionExamples], cfg: OSMTrainConfig, space_cfg, 
     s = cfg.segment_windows
     span = (s - 1) * space_cfg.hop_frames + space_cfg.window_frames
     usable = [e for e in examples if len(e.z) >= s and len(e.frames) >= span]
+    if not usable:
+        raise InputError(f"every training clip is shorter than {span / space_cfg.fps:.1f} s; OSM-Net trains on runs of {s} motion windows")
     xs, ys = [], []
     for i in rng.integers(len(usable), size=cfg.batch_size):
         e = usable[i]
