@@ -4,7 +4,7 @@
 
 Per speech clip, over the seeds: yaw/pitch/roll std (deg), mean change per frame (deg), the
 RMSE between the pose curves of different seeds and of the same seed run twice, and the mean
-change per frame while speaking vs in pauses (voice activity from loudness), next to the same
+change per frame while speaking vs in pauses (voice activity from loudness; eval.metrics.speed_by_voice), next to the same
 figures of the baseline pipeline's head motion. The renderer shows these angles; the evaluator
 (dlib) reads them on the video (see checkpoints/osm/CARD.md).
 """
@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import platform
 from pathlib import Path
 
 import numpy as np
 
 from talkinghead.audio.loudness import loudness_features
+from talkinghead.eval.metrics import speed_by_voice
+from talkinghead.info import machine_summary
 from talkinghead.io.audio import load_audio
 from talkinghead.motion.baseline import BaselineMotionConfig
 from talkinghead.motion.head import head_motion
@@ -40,15 +41,14 @@ def osm_pose(net: OSMNet, clip, seed: int, diversity: float) -> np.ndarray:
 
 
 def figures(poses: list[np.ndarray], again: np.ndarray, voiced: np.ndarray) -> dict[str, object]:
-    speed = [np.abs(np.diff(p, axis=0)).mean(axis=1) for p in poses]
-    v = voiced[1 : len(speed[0]) + 1]
+    by_voice = np.array([speed_by_voice(p, voiced) for p in poses])  # (seeds, 2)
     return {
         "std": np.mean([p.std(axis=0) for p in poses], axis=0),
-        "speed": float(np.mean([s.mean() for s in speed])),
+        "speed": float(np.mean([np.abs(np.diff(p, axis=0)).mean() for p in poses])),
         "seed_rmse": min(float(np.sqrt(np.mean((a - b) ** 2))) for a, b in itertools.combinations(poses, 2)),
         "same_seed_rmse": float(np.sqrt(np.mean((poses[0] - again) ** 2))),
-        "speech_speed": float(np.mean([s[v].mean() for s in speed])) if v.any() else float("nan"),
-        "pause_speed": float(np.mean([s[~v].mean() for s in speed])) if (~v).any() else float("nan"),
+        "speech_speed": float(by_voice[:, 0].mean()),
+        "pause_speed": float(by_voice[:, 1].mean()),
     }
 
 
@@ -70,7 +70,7 @@ def main() -> None:
         for name, f in rows.items():
             std = "/".join(f"{x:.1f}" for x in f["std"])
             print(f"{Path(path).stem[:24]:24} {name:9} {std:>20} {f['speed']:9.2f} {f['seed_rmse']:13.2f} {f['same_seed_rmse']:9.2f} {f['speech_speed']:11.2f} / {f['pause_speed']:.2f}")
-    print(f"({platform.machine()}, {FPS:g} fps, seeds {args.seeds}, diversity {args.diversity:g})")
+    print(f"({machine_summary()}, {FPS:g} fps, seeds {args.seeds}, diversity {args.diversity:g})")
 
 
 if __name__ == "__main__":
