@@ -25,8 +25,8 @@ from talkinghead.eval.metrics import pearson
 from talkinghead.info import machine_summary
 from talkinghead.motion.audio2exp import Audio2ExpConfig
 from talkinghead.motion.baseline import BaselineMotion
-from talkinghead.motion.geometric_basis import OPEN_UNIT
-from talkinghead.motion.learned_basis import LearnedBasis
+from talkinghead.facemodel.geometric_basis import OPEN_UNIT
+from talkinghead.facemodel.learned_basis import LearnedBasis
 from talkinghead.train.audio2exp_recipe import Audio2ExpTrainConfig, MouthGeometry, fit_audio2exp, prepare_examples
 from talkinghead.train.videos import load_talking_clips
 

@@ -20,7 +20,7 @@ from talkinghead.eval import metrics
 from talkinghead.info import machine_summary
 from talkinghead.io.audio import load_audio
 from talkinghead.motion.baseline import BaselineMotion
-from talkinghead.motion.learned_basis import LearnedBasis
+from talkinghead.facemodel.learned_basis import LearnedBasis
 from talkinghead.train.audio2exp_recipe import with_noise
 from talkinghead.types import AudioClip
 

@@ -27,10 +27,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from talkinghead.api import load_pipeline  # noqa: E402
+from talkinghead.cli import use_cpu_threads  # noqa: E402
 from talkinghead.io.image import load_image  # noqa: E402
 from talkinghead.io.video import write_video  # noqa: E402
-from talkinghead.render.warp import WarpRendererConfig  # noqa: E402
-from talkinghead.types import GenerationResult  # noqa: E402
+from talkinghead.pipelines.output import GenerationResult  # noqa: E402
 
 
 def cpu_name() -> str:
@@ -100,13 +100,15 @@ def main() -> None:
     parser.add_argument("--warp-backend", default="auto", choices=["auto", "cv2", "torch"])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1, help="torch/OpenCV CPU threads, as the CLI sets them (1)")
     args = parser.parse_args()
 
-    renderer_config = WarpRendererConfig(warp_backend=args.warp_backend, device=args.device)
-    pipeline = load_pipeline(args.pipeline, renderer_config=renderer_config)
+    use_cpu_threads(args.threads)
+    overrides = {"renderer_config": {"warp_backend": args.warp_backend}, "device": args.device}
+    pipeline = load_pipeline(args.pipeline, overrides=overrides)
     image = load_image(args.image)
     print(f"machine: {cpu_name()}, {os.cpu_count()} cores, {platform.platform()}")
-    print(f"torch {torch.__version__}: {torch.get_num_threads()} threads (renderer uses {renderer_config.cpu_threads} on CPU), cv2 threads {cv2.getNumThreads()}")
+    print(f"torch {torch.__version__}: {torch.get_num_threads()} threads, cv2 threads {cv2.getNumThreads()} (set once, as the CLI does)")
     print(f"settings: pipeline={args.pipeline} device={args.device} warp={args.warp_backend} image={args.image} audio={args.audio} seed={args.seed}")
     pipeline.load_source(square(image, 256), pipeline.parse_options({}))  # warm-up: model load, imports
     header = f"{'size':>5} {'frames':>6} {'face s':>7} {'audio s':>7} {'motion s':>8} {'render s':>8} {'encode s':>8} {'render fps':>10} {'e2e s':>7} {'e2e fps':>7} {'audio s':>7}"

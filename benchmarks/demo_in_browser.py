@@ -48,9 +48,9 @@ def open_visitor(browser, args: argparse.Namespace):
         page.locator("#talking-head-examples").get_by_text("speech.wav").click()
     else:
         page.locator("#talking-head-image input[type=file]").set_input_files(args.image)
-        page.locator("#talking-head-driving input[type=file]").set_input_files(args.audio)
+        page.locator("#talking-head-audio input[type=file]").set_input_files(args.audio)
     page.locator("#talking-head-image img").first.wait_for()
-    page.locator("#talking-head-driving audio").first.wait_for(state="attached")
+    page.locator("#talking-head-audio audio").first.wait_for(state="attached")
     return page
 
 

@@ -62,8 +62,8 @@ def evaluate_clip(path: str, mouths: list[str], workdir: Path) -> dict[str, dict
     image = first_frame(path)
     for mouth in mouths:
         # The loudness mouth drives the geometric basis' jaw_open.
-        renderer = {"basis": "learned" if mouth == "audio2exp" else "geometric"}
-        pipeline = load_pipeline("baseline", overrides={"motion": {"mouth": mouth}, "renderer": renderer})
+        face_model = {"basis": "learned" if mouth == "audio2exp" else "geometric"}
+        pipeline = load_pipeline("baseline", overrides={"motion": {"mouth": mouth}, "face_model": face_model})
         try:
             result = pipeline.generate(image, clip, seed=0, fps=info.fps, still=True)
         finally:

@@ -6,7 +6,12 @@
 """
 
 from .api import generate, load_pipeline
-from .types import AudioClip, AudioFeatures, GenerationResult, MotionSequence, SourceFace
+from .pipelines.inputs import ListenerInputs, TalkingHeadInputs
+from .pipelines.output import GenerationResult, Provenance
+from .types import AudioClip, AudioFeatures, MotionSequence, SourceFace
 
 __version__ = "0.1.0"
-__all__ = ["generate", "load_pipeline", "AudioClip", "AudioFeatures", "GenerationResult", "MotionSequence", "SourceFace"]
+__all__ = [
+    "generate", "load_pipeline", "AudioClip", "AudioFeatures", "GenerationResult", "ListenerInputs", "MotionSequence",
+    "Provenance", "SourceFace", "TalkingHeadInputs",
+]

@@ -2,37 +2,66 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from .config import override
-from .registry import DEFAULT_PIPELINE, DEFAULT_RENDERER, PIPELINES, RENDERERS
-from .types import GenerationResult
+from .errors import InputError
+from .registry import DEFAULT_PIPELINE, PIPELINES
 
 
-def load_pipeline(name: str = DEFAULT_PIPELINE, *, overrides: dict[str, Any] | None = None, **kwargs: Any):
-    """Build a pipeline by its registry name (see `talkinghead info`).
+def load_pipeline(
+    name: str | Path = DEFAULT_PIPELINE,
+    *,
+    config: Any = None,
+    overrides: dict[str, Any] | None = None,
+    device: str | None = None,
+):
+    """Build a pipeline by its registry name (see `talkinghead info`), or from a folder written
+    by `Pipeline.save_pretrained`.
 
-    overrides: {"motion": {...}, "renderer": {...}} changes to the default configs (see
-        talkinghead.config); kwargs go to the pipeline's constructor.
+    config: the pipeline's config dataclass (default: its defaults, or the folder's).
+    overrides: changes to that config as nested mappings (what a YAML file under configs/ holds).
+    device: "cpu", "cuda", ... (the config's `device`).
     """
-    cls = PIPELINES.get(name)
-    overrides = overrides or {}
-    if "motion" in overrides:
-        kwargs["config"] = override(cls.config_class(), overrides["motion"], f"{name} motion config")
-    if "renderer" in overrides:
-        renderer = RENDERERS.get(kwargs.get("renderer", DEFAULT_RENDERER))
-        kwargs["renderer_config"] = override(renderer.config_class(), overrides["renderer"], "renderer config")
-    return cls(**kwargs)
+    folder = Path(name) if isinstance(name, Path) or (isinstance(name, str) and name not in PIPELINES and Path(name).is_dir()) else None
+    if folder is not None:
+        name, saved = _saved_pipeline(folder)
+        overrides = {**saved, **(overrides or {})}
+    cls = PIPELINES.get(str(name))
+    config = config if config is not None else cls.config_class()
+    if overrides:
+        config = override(config, overrides, f"{name} config")
+    if device is not None:
+        config = override(config, {"device": device}, f"{name} config")
+    return cls(config)
 
 
-def generate(source_image, audio, *, pipeline: str = DEFAULT_PIPELINE, seed: int | None = None, **options: Any) -> GenerationResult:
-    """One call from a photo and a speech clip to a talking-head video.
+def _saved_pipeline(folder: Path) -> tuple[str, dict[str, Any]]:
+    """(pipeline name, config with its checkpoint folders made absolute) of a saved pipeline."""
+    from .pipelines.base import PIPELINE_FILE
+
+    try:
+        record = json.loads((folder / PIPELINE_FILE).read_text())
+        name, config = record["pipeline"], record["config"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise InputError(f"{folder}: not a saved talkinghead pipeline ({exc.__class__.__name__}: {exc})") from None
+    for dotted in PIPELINES.get(name).checkpoint_fields.values():
+        *parents, last = dotted.split(".")
+        section = config
+        for key in parents:
+            section = section[key]
+        if section.get(last) is not None and not Path(section[last]).is_absolute():
+            section[last] = str(folder / section[last])
+    return name, config
+
+
+def generate(*inputs: Any, pipeline: str = DEFAULT_PIPELINE, seed: int | None = None, device: str | None = None, **options: Any):
+    """One call from a photo and a speech clip (the pipeline's inputs, in order) to a video.
 
     >>> result = generate("face.jpg", "speech.wav", seed=0)
     >>> result.save("out.mp4")
     """
-    pipe = load_pipeline(pipeline)
-    try:
-        return pipe.generate(source_image, audio, seed=seed, **options)
-    finally:
-        pipe.close()
+    with load_pipeline(pipeline, device=device) as pipe:
+        return pipe.generate(*inputs, seed=seed, **options)

@@ -27,6 +27,17 @@ def machine_summary() -> str:
     return f"{cpu}, {os.cpu_count()} CPU cores, {torch.get_num_threads()} torch threads, {gpu}, torch {torch.__version__}"
 
 
+def pipeline_summary() -> str:
+    """Each pipeline with its kind and inputs, e.g. "osm (talking_head: image, audio)"."""
+    from dataclasses import fields
+
+    parts = []
+    for name in PIPELINES.names():
+        cls = PIPELINES.get(name)
+        parts.append(f"{name} ({cls.kind}: {', '.join(f.name for f in fields(cls.inputs_class))})")
+    return ", ".join(parts)
+
+
 def environment_report() -> str:
     import torch
 
@@ -36,9 +47,9 @@ def environment_report() -> str:
     device = f"cuda ({torch.cuda.get_device_name(0)})" if cuda else "cpu"
     lines = [
         f"talkinghead {package_version('talkinghead')}",
-        f"pipelines:     {', '.join(PIPELINES.names())}",
+        f"pipelines:     {pipeline_summary()}",
         f"face backends: {', '.join(FACE_BACKENDS.names())} (face_alignment needs its weights: --face-backend-weights)",
-        f"renderers:     {', '.join(RENDERERS.names())}",
+        f"renderers:     {', '.join(f'{n} (takes {RENDERERS.get(n).accepts})' for n in RENDERERS.names())}",
         f"device:        {device}; {os.cpu_count()} CPU cores, torch threads {torch.get_num_threads()}",
         f"platform:      {platform.platform()}, Python {platform.python_version()}",
         f"ffmpeg:        {ffmpeg_exe()}",

@@ -68,8 +68,8 @@ FACE_BACKENDS: Registry = Registry(
 EXPRESSION_BASES: Registry = Registry(
     "expression basis",
     {
-        "geometric": "talkinghead.motion.geometric_basis:GeometricBasis",
-        "learned": "talkinghead.motion.learned_basis:LearnedBasis",
+        "geometric": "talkinghead.facemodel.geometric_basis:GeometricBasis",
+        "learned": "talkinghead.facemodel.learned_basis:LearnedBasis",
     },
 )
 RENDERERS: Registry = Registry("renderer", {"warp": "talkinghead.render.warp:WarpRenderer"})

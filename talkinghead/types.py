@@ -3,7 +3,7 @@
 image --face analysis--> SourceFace
 audio --load--> AudioClip --features--> AudioFeatures
 motion model --> MotionSequence (saveable, drives any face)
-SourceFace + MotionSequence --renderer--> GenerationResult (frames rendered lazily, in chunks)
+SourceFace + MotionSequence --renderer--> RenderedChunk (pipelines.output.GenerationResult streams them)
 """
 
 from __future__ import annotations
@@ -11,14 +11,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import Iterator
 
 import numpy as np
 
 from .errors import InputError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .render.base import Renderer
 
 MOTION_FORMAT_VERSION = 1
 
@@ -246,81 +243,3 @@ class RenderedChunk:
     frames: np.ndarray
     masks: np.ndarray
     start: int
-
-
-@dataclass
-class GenerationResult:
-    """A generated talking-head video.
-
-    Frames are rendered on demand, chunk by chunk, so a long video never has to sit in
-    memory: `save()` and `iter_chunks()` stream; `frames` and `masks` render everything once
-    and keep it.
-    """
-
-    source: SourceFace
-    audio: AudioClip
-    motion: MotionSequence
-    renderer: "Renderer"
-    chunk_size: int = 32
-    _cache: RenderedChunk | None = field(default=None, repr=False)
-
-    @property
-    def fps(self) -> float:
-        return self.motion.fps
-
-    @property
-    def num_frames(self) -> int:
-        return len(self.motion)
-
-    def iter_chunks(self, chunk_size: int | None = None) -> Iterator[RenderedChunk]:
-        """Render the video in chunks of at most `chunk_size` frames, in order."""
-        if self._cache is not None:
-            yield self._cache
-            return
-        step = chunk_size or self.chunk_size
-        prepared = self.renderer.prepare(self.source)
-        for start in range(0, self.num_frames, step):
-            yield self.renderer.render(prepared, self.motion.slice(start, start + step), start=start)
-
-    def _render_all(self) -> RenderedChunk:
-        if self._cache is None:
-            chunks = list(self.iter_chunks())
-            self._cache = RenderedChunk(
-                frames=np.concatenate([c.frames for c in chunks]),
-                masks=np.concatenate([c.masks for c in chunks]),
-                start=0,
-            )
-        return self._cache
-
-    @property
-    def frames(self) -> np.ndarray:
-        """(T, H, W, 3) uint8 RGB, all frames (rendered once, then kept)."""
-        return self._render_all().frames
-
-    @property
-    def masks(self) -> np.ndarray:
-        """(T, H, W) uint8 manipulation masks in [0, 255] (see RenderedChunk)."""
-        return self._render_all().masks
-
-    def save(
-        self,
-        path: str | Path,
-        *,
-        masks_path: str | Path | None = None,
-        progress: Callable[[int], None] | None = None,
-    ) -> Path:
-        """Write an H.264 + AAC mp4 (atomically; streamed in chunks, constant memory).
-
-        masks_path: optionally also write the manipulation masks as a grayscale mp4.
-        progress: called with the number of frames written after each chunk.
-        """
-        from .io.video import write_video
-
-        return write_video(
-            path,
-            self.iter_chunks(),
-            fps=self.fps,
-            audio=self.audio,
-            masks_path=masks_path,
-            progress=progress,
-        )

@@ -37,3 +37,11 @@ def syllables(seconds: float, sample_rate: int = 16000, rate_hz: float = 4.0, pa
     noise = np.random.default_rng(0).standard_normal(len(t))
     tone = np.sin(2 * np.pi * 180 * t)
     return (0.25 * envelope * (0.6 * tone + 0.4 * noise)).astype(np.float32)
+
+
+def warp_renderer(basis: str = "geometric", **config):
+    """A WarpRenderer on its own, with a face model of the given expression basis."""
+    from talkinghead.facemodel.face_model import FaceModel, FaceModelConfig
+    from talkinghead.render.warp import WarpRenderer, WarpRendererConfig
+
+    return WarpRenderer(WarpRendererConfig(**config), FaceModel(FaceModelConfig(basis=basis)))

@@ -131,3 +131,14 @@ def faceless_image(path: Path) -> Path:
     image = np.stack([x, y, np.full_like(x, 128)], axis=-1).astype(np.uint8)
     save_image(path, image)
     return path
+
+
+def speaker_video(path: Path, speech: Path) -> Path:
+    """A grey 64x64, 10 fps mp4 with `speech` as its sound, as long as the speech."""
+    from talkinghead.io.audio import ffmpeg_exe, load_audio
+
+    seconds = load_audio(speech).duration
+    command = [ffmpeg_exe(), "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=gray:s=64x64:r=10",
+               "-i", str(speech), "-t", f"{seconds:.3f}", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", str(path)]  # fmt: skip
+    subprocess.run(command, check=True, capture_output=True)
+    return path

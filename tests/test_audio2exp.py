@@ -10,7 +10,7 @@ import torch
 from talkinghead.errors import MissingWeightsError
 from talkinghead.face.layout import MEDIAPIPE_478
 from talkinghead.motion.audio2exp import Audio2Exp, Audio2ExpConfig
-from talkinghead.motion.learned_basis import LearnedBasis, fit_learned_basis, region_points
+from talkinghead.facemodel.learned_basis import LearnedBasis, fit_learned_basis, region_points
 from talkinghead.eval.metrics import pearson
 from talkinghead.train.audio2exp_recipe import Audio2ExpTrainConfig, MouthGeometry, losses
 from talkinghead.types import AudioClip
@@ -31,7 +31,7 @@ def synthetic_deformations(neutral: np.ndarray, frames: int = 200) -> tuple[np.n
 
 @pytest.fixture(scope="module")
 def neutral(source_face):
-    from talkinghead.face.frame import canonical_shape
+    from talkinghead.facemodel.frame import canonical_shape
 
     return canonical_shape(source_face.landmarks, MEDIAPIPE_478)[1]
 

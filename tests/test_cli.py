@@ -144,9 +144,9 @@ def test_end_to_end_on_the_bundled_examples(tmp_path, source_face):
     assert (info.video_codec, info.audio_codec) == ("h264", "aac") and abs(info.duration - audio_seconds) < 0.1
     # Measured on the output with the face analyser: the lips move with speech, the head moves.
     from talkinghead.face.backend import analyze_face
-    from talkinghead.face.frame import canonical_shape
+    from talkinghead.facemodel.frame import canonical_shape
     from talkinghead.face.layout import get_layout
-    from talkinghead.motion.geometric_basis import inner_lip_gap
+    from talkinghead.facemodel.geometric_basis import inner_lip_gap
 
     layout = get_layout("mediapipe478")
     gaps, noses = [], []

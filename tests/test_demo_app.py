@@ -18,13 +18,24 @@ from talkinghead.demo.settings import DemoSettings
 from talkinghead.demo.summary import LipSync, QualitySummary, dlib_available
 from talkinghead.errors import InputError, NoFaceError
 from talkinghead.pipelines.baseline import BaselinePipeline
+from talkinghead.pipelines.inputs import ListenerInputs, PoseControlInputs, TalkingHeadInputs
 from talkinghead.registry import PIPELINES
-from tests.demo_server import EXAMPLE_IMAGE, EXAMPLE_SPEECH, faceless_image, require, short_speech
+from tests.demo_server import EXAMPLE_IMAGE, EXAMPLE_SPEECH, faceless_image, require, short_speech, speaker_video
 
 
 @pytest.fixture(scope="module")
 def speech(tmp_path_factory) -> Path:
     return short_speech(tmp_path_factory.mktemp("speech") / "speech-1.5s.wav")
+
+
+@pytest.fixture(scope="module")
+def long_video(tmp_path_factory) -> Path:
+    """A 13.9 s video with the bundled speech as its sound."""
+    return speaker_video(tmp_path_factory.mktemp("video") / "speaker.mp4", EXAMPLE_SPEECH)
+
+
+def talking_head(image=EXAMPLE_IMAGE, audio=EXAMPLE_SPEECH) -> dict:
+    return {"image": str(image) if image else None, "audio": str(audio) if audio else None}
 
 
 def no_progress(fraction: float, text: str) -> None:
@@ -43,7 +54,7 @@ def test_bad_server_limits_are_one_line_errors(capsys):
 
 
 def test_request_makes_a_video_and_a_summary(tmp_path, speech):
-    request = DemoRequest("baseline", str(EXAMPLE_IMAGE), str(speech), seed=3, options={"fps": 10.0},
+    request = DemoRequest("baseline", talking_head(audio=speech), seed=3, options={"fps": 10.0},
                           measure=dlib_available())  # fmt: skip
     seen = []
     output = run_request(request, DemoSettings(), tmp_path, lambda f, text: seen.append(f))
@@ -64,24 +75,25 @@ def test_request_makes_a_video_and_a_summary(tmp_path, speech):
 def test_no_face_names_the_uploaded_file_not_the_server_path(tmp_path, speech):
     image = faceless_image(tmp_path / "gradient.png")
     with pytest.raises(NoFaceError) as caught:
-        run_request(DemoRequest("baseline", str(image), str(speech)), DemoSettings(), tmp_path, no_progress)
+        run_request(DemoRequest("baseline", talking_head(image, speech)), DemoSettings(), tmp_path, no_progress)
     assert str(caught.value) == "gradient.png: no face found in the image"
 
 
 @pytest.mark.parametrize(
-    "request_changes, settings, message",
-    [({"image": None}, {}, "Please add a face photo"),
-     ({"driving": None}, {}, "Please add the audio"),
-     ({}, {"max_audio_seconds": 1.0}, "speech.wav: the sound is 13.9 s long; this server accepts at most 1 s"),
-     ({}, {"max_upload_mb": 0.1}, "this server accepts files up to 0.1 MB"),
-     ({"options": {"max_size": 4096}}, {}, "max size can be at most 2048 px"),
-     ({"options": {"fps": 500.0}}, {}, "fps must be between 1 and 120"),
-     ({"image": str(EXAMPLE_SPEECH)}, {}, "speech.wav: cannot read image")],
+    "input_changes, request_changes, settings, message",
+    [({"image": None}, {}, {}, "Please add the face photo: upload one or take one with the webcam"),
+     ({"audio": ""}, {}, {}, "Please add the speech: upload a file or record one"),
+     ({}, {}, {"max_audio_seconds": 1.0}, "speech.wav: the sound is 13.9 s long; this server accepts at most 1 s"),
+     ({}, {}, {"max_upload_mb": 0.1}, r"astronaut.png is [\d.]+ MB; this server accepts files up to 0.1 MB"),
+     ({}, {"options": {"max_size": 4096}}, {}, "max size can be at most 2048 px"),
+     ({}, {"options": {"fps": 500.0}}, {}, "fps must be between 1 and 120"),
+     ({"image": str(EXAMPLE_SPEECH)}, {}, {}, "speech.wav: cannot read image"),
+     ({"pose": "pose.csv"}, {}, {}, "unknown input")],
 )  # fmt: skip
-def test_limits_and_bad_inputs_are_input_errors(tmp_path, request_changes, settings, message):
-    fields = {"pipeline": "baseline", "image": str(EXAMPLE_IMAGE), "driving": str(EXAMPLE_SPEECH), **request_changes}
+def test_limits_and_bad_inputs_are_input_errors(tmp_path, input_changes, request_changes, settings, message):
+    request = DemoRequest("baseline", {**talking_head(), **input_changes}, **request_changes)
     with pytest.raises(InputError, match=message):
-        run_request(DemoRequest(**fields), DemoSettings(**settings), tmp_path, no_progress)
+        run_request(request, DemoSettings(**settings), tmp_path, no_progress)
     assert not list(tmp_path.glob("*.mp4"))
 
 
@@ -106,9 +118,20 @@ def test_summary_text():
 
 
 class FakeListener(BaselinePipeline):
-    """A stand-in listener pipeline: any pipeline declaring kind = "listener" gets the tab."""
+    """A stand-in listener pipeline: any pipeline declaring kind = "listener" gets the tab, with
+    the inputs its inputs_class declares. It animates the photo with the speaker's sound."""
 
     kind = "listener"
+    inputs_class = ListenerInputs
+
+    def run(self, inputs: ListenerInputs, *, seed, options):
+        return super().run(TalkingHeadInputs(inputs.image, inputs.speaker_video), seed=seed, options=options)
+
+
+class FakePose(BaselinePipeline):
+    """A stand-in for a pose-controlled pipeline (OPT): two more, optional inputs."""
+
+    inputs_class = PoseControlInputs
 
 
 def tab_labels(demo) -> list[str]:
@@ -116,8 +139,12 @@ def tab_labels(demo) -> list[str]:
     return [block.label for block in demo.blocks.values() if isinstance(block, gr.Tab)]
 
 
+def blocks_by_id(demo) -> dict:
+    return {block.elem_id: block for block in demo.blocks.values() if getattr(block, "elem_id", None)}
+
+
 def test_listener_tab_only_with_a_listener_pipeline(tmp_path, monkeypatch):
-    require("gradio")
+    gr = require("gradio")
     from talkinghead.demo.app import build_app
 
     folders = OutputFolders(60, root=tmp_path)
@@ -125,6 +152,71 @@ def test_listener_tab_only_with_a_listener_pipeline(tmp_path, monkeypatch):
     monkeypatch.setitem(PIPELINES._loaded, "fake_listener", FakeListener)
     demo = build_app(DemoSettings(), folders)
     assert tab_labels(demo) == ["Talking head", "Listener"]
-    ids = {getattr(block, "elem_id", None) for block in demo.blocks.values()}
-    assert {"listener-image", "listener-driving", "listener-generate", "listener-fake_listener-fps"} <= ids
-    assert "talking-head-fake_listener-fps" not in ids  # a listener pipeline stays out of the talking-head tab
+    blocks = blocks_by_id(demo)
+    assert {"listener-image", "listener-speaker_video", "listener-generate", "listener-fake_listener-fps"} <= set(blocks)
+    assert isinstance(blocks["listener-speaker_video"], gr.Video) and isinstance(blocks["listener-image"], gr.Image)
+    assert blocks["listener-image"].label.startswith("Listener photo")  # the field's own label
+    assert "talking-head-fake_listener-fps" not in blocks  # a listener pipeline stays out of the talking-head tab
+    assert "listener-audio" not in blocks and "talking-head-speaker_video" not in blocks
+
+
+def test_a_pipeline_with_more_inputs_gets_them_shown_only_when_chosen(tmp_path, monkeypatch):
+    gr = require("gradio")
+    from talkinghead.demo.app import build_app
+
+    monkeypatch.setitem(PIPELINES._loaded, "fake_pose", FakePose)
+    demo = build_app(DemoSettings(), OutputFolders(60, root=tmp_path))
+    blocks = blocks_by_id(demo)
+    pose_video, pose = blocks["talking-head-pose_video"], blocks["talking-head-pose"]
+    assert isinstance(pose_video, gr.Video) and isinstance(pose, gr.File)
+    assert pose_video.label.startswith("Pose video (optional)") and "head pose" in pose_video.label
+    assert blocks["talking-head-pipeline"].value == "osm"
+    assert not pose_video.visible and not pose.visible and blocks["talking-head-audio"].visible
+    shown = {"fake_pose": True, "osm": False}
+    for name, visible in shown.items():
+        updates = dict(zip(pipeline_change(demo, blocks["talking-head-pipeline"]).outputs, choose(demo, blocks, name)))
+        assert updates[pose_video]["visible"] is visible and updates[pose]["visible"] is visible
+        assert updates[blocks["talking-head-audio"]]["visible"] is True
+
+
+def pipeline_change(demo, dropdown):
+    """The event that runs when the pipeline dropdown changes."""
+    return next(fn for fn in demo.fns.values() if fn.inputs == [dropdown] and fn.name == "choose")
+
+
+def choose(demo, blocks, name: str) -> list:
+    return pipeline_change(demo, blocks["talking-head-pipeline"]).fn(name)
+
+
+def test_every_option_of_every_pipeline_is_in_the_page(tmp_path):
+    require("gradio")
+    import dataclasses
+
+    from talkinghead.demo.app import build_app
+
+    ids = set(blocks_by_id(build_app(DemoSettings(), OutputFolders(60, root=tmp_path))))
+    for name in PIPELINES.names():
+        cls = PIPELINES.get(name)
+        prefix = cls.kind.replace("_", "-")
+        assert {f"{prefix}-{name}-{f.name}" for f in dataclasses.fields(cls.options_class)} <= ids, name
+    assert {"talking-head-baseline-expression_scale", "talking-head-osm-expression_scale", "talking-head-osm-diversity"} <= ids
+
+
+def test_listener_request_takes_the_speaker_video(tmp_path, monkeypatch, speech):
+    monkeypatch.setitem(PIPELINES._loaded, "fake_listener", FakeListener)
+    video = speaker_video(tmp_path / "speaker-1.5s.mp4", speech)
+    request = DemoRequest("fake_listener", {"image": str(EXAMPLE_IMAGE), "speaker_video": str(video)}, seed=1,
+                          options={"fps": 10.0})  # fmt: skip
+    output = run_request(request, DemoSettings(), tmp_path, no_progress)
+    assert output.video.name == "astronaut-talkinghead.mp4" and output.summary.frames == 15
+    assert output.summary.seed == 1
+    with pytest.raises(InputError, match="Please add the speaker video: upload one"):
+        run_request(DemoRequest("fake_listener", {"image": str(EXAMPLE_IMAGE)}), DemoSettings(), tmp_path, no_progress)
+
+
+def test_every_audio_and_video_input_is_within_the_length_limit(tmp_path, monkeypatch, speech, long_video):
+    monkeypatch.setitem(PIPELINES._loaded, "fake_pose", FakePose)
+    request = DemoRequest("fake_pose", {**talking_head(audio=speech), "pose_video": str(long_video)})
+    with pytest.raises(InputError) as caught:
+        run_request(request, DemoSettings(max_audio_seconds=8), tmp_path, no_progress)
+    assert str(caught.value).startswith("speaker.mp4: the video is 13.9 s long; this server accepts at most 8 s")

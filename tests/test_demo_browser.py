@@ -102,8 +102,8 @@ def upload(page, image: Path, speech: Path, wait_for_image: bool = True) -> None
     page.locator("#talking-head-image input[type=file]").set_input_files(str(image))
     if wait_for_image:  # an unreadable picture never shows
         page.locator("#talking-head-image img").first.wait_for(timeout=30_000)
-    page.locator("#talking-head-driving input[type=file]").set_input_files(str(speech))
-    page.locator("#talking-head-driving audio").first.wait_for(state="attached", timeout=30_000)
+    page.locator("#talking-head-audio input[type=file]").set_input_files(str(speech))
+    page.locator("#talking-head-audio audio").first.wait_for(state="attached", timeout=30_000)
 
 
 def set_fps(page, fps: str) -> None:
@@ -166,7 +166,18 @@ def test_too_long_speech_shows_the_limit(page):
 def test_example_row_fills_inputs(page):
     page.locator("#talking-head-examples").get_by_text("speech.wav").click()
     page.locator("#talking-head-image img").first.wait_for(timeout=30_000)
-    page.locator("#talking-head-driving audio").first.wait_for(state="attached", timeout=30_000)
+    page.locator("#talking-head-audio audio").first.wait_for(state="attached", timeout=30_000)
+
+
+def test_choosing_a_pipeline_shows_its_inputs_and_options(page):
+    page.locator("#talking-head-options").get_by_text("Options of the pipeline").click()
+    page.locator("#talking-head-osm-diversity").wait_for(timeout=30_000)
+    dropdown = page.locator("#talking-head-pipeline input")
+    dropdown.click()
+    page.get_by_role("option", name="baseline").click()
+    page.locator("#talking-head-baseline-expression_scale").wait_for(timeout=30_000)
+    page.locator("#talking-head-osm-diversity").wait_for(state="hidden", timeout=30_000)
+    assert page.locator("#talking-head-image").is_visible() and page.locator("#talking-head-audio").is_visible()
 
 
 def test_four_simultaneous_requests_all_finish(server, inputs):

@@ -1,4 +1,5 @@
-"""The demo's form builder: options dataclass -> widgets -> options a pipeline accepts."""
+"""The demo's form builders: options dataclass -> widgets -> options a pipeline accepts, and
+inputs dataclass -> input components (the union over a tab's pipelines)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from typing import Literal, Optional
 
 import pytest
 
+from talkinghead.demo.inputs_form import check_given, file_inputs, input_widgets, make_input_component, tab_inputs
 from talkinghead.demo.options_form import make_component, option_widgets, read_options
 from talkinghead.errors import InputError
 from talkinghead.pipelines.base import GenerateOptions
+from talkinghead.pipelines.inputs import ListenerInputs, PoseControlInputs, TalkingHeadInputs, TaskInputs, input_field
 from talkinghead.registry import PIPELINES
 
 
@@ -121,3 +124,65 @@ def test_components_show_label_hint_and_default():
     assert isinstance(angles, gr.Textbox) and angles.value == "0, 5, 0"
     assert isinstance(make_component(widgets["reference"]), gr.Video)
     assert isinstance(make_component(widgets["weights"]), gr.File)
+
+
+def test_osm_options_include_diversity_and_expression_scale():
+    widgets = by_name(option_widgets(PIPELINES.get("osm").options_class))
+    assert {"diversity", "expression_scale", "fps", "still", "face_index", "max_size"} <= set(widgets)
+    assert widgets["diversity"].kind == "number" and widgets["diversity"].default == 1.0
+    assert widgets["expression_scale"].help == "strength of mouth motion (1 = natural)"
+
+
+# -- inputs -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class NotedInputs(TaskInputs):
+    """Inputs of an imagined pipeline: a file kind the page has no media player for, and text."""
+
+    script: str = input_field("text", "what the face says", label="script text")
+    curves: Optional[str] = input_field("file", "pose curves", default=None)
+
+
+class Stub:
+    def __init__(self, inputs_class):
+        self.inputs_class = inputs_class
+
+
+def test_inputs_become_widgets_with_label_kind_and_help():
+    image, audio = input_widgets(TalkingHeadInputs)
+    assert (image.name, image.kind, image.label, image.required) == ("image", "image", "face photo", True)
+    assert image.title == "Face photo — jpg, png, webp"
+    assert audio.kind == "audio" and audio.label == "speech" and audio.help.startswith("wav")
+    listener = {w.name: w for w in input_widgets(ListenerInputs)}
+    assert listener["image"].label == "listener photo" and listener["speaker_video"].label == "speaker video"
+    pose = {w.name: w for w in input_widgets(PoseControlInputs)}
+    assert pose["pose_video"].kind == "video" and not pose["pose_video"].required
+    assert pose["pose_video"].title.startswith("Pose video (optional) — ")
+
+
+def test_a_tab_shows_the_union_of_its_pipelines_inputs():
+    union = tab_inputs({"osm": Stub(TalkingHeadInputs), "opt": Stub(PoseControlInputs), "noted": Stub(NotedInputs)})
+    assert [w.name for w in union] == ["image", "audio", "pose_video", "pose", "script", "curves"]
+    assert [w.required for w in union] == [True, True, False, False, True, False]
+
+
+def test_missing_required_inputs_are_asked_for_by_their_label():
+    with pytest.raises(InputError, match=r"^Please add the listener photo: upload one or take one with the webcam\.$"):
+        check_given(ListenerInputs, {"image": " ", "speaker_video": "/tmp/x.mp4"})
+    with pytest.raises(InputError, match="Please add the script text: type it in"):
+        check_given(NotedInputs, {})
+    check_given(PoseControlInputs, {"image": "a.png", "audio": "b.wav", "pose": None})  # optional ones may be empty
+    assert file_inputs(NotedInputs, {"script": "/not/a/path", "curves": "/tmp/p.csv"}) == ["/tmp/p.csv"]
+
+
+def test_input_components_of_each_kind():
+    gr = pytest.importorskip("gradio")
+    widgets = {w.name: w for w in input_widgets(PoseControlInputs) + input_widgets(NotedInputs)}
+    kinds = {"image": gr.Image, "audio": gr.Audio, "pose_video": gr.Video, "pose": gr.File, "script": gr.Textbox}
+    for name, component_class in kinds.items():
+        component = make_input_component(widgets[name], "tab", visible=name != "pose")
+        assert isinstance(component, component_class) and component.elem_id == f"tab-{name}", name
+        assert component.visible == (name != "pose")
+    script = make_input_component(widgets["script"], "tab")
+    assert script.label == "Script text" and script.info == "what the face says"
+    audio = make_input_component(widgets["audio"], "tab")
+    assert audio.sources == ["upload", "microphone"] and audio.type == "filepath"

@@ -96,6 +96,40 @@ def test_plots_are_written(tmp_path):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_bench_generates_through_the_batch_runner(tmp_path, monkeypatch):
+    """One pipeline load for every input and seed; a failing input is listed, the rest evaluated.
+    (The evaluation is stubbed: the full one is the slow test below.)"""
+    from PIL import Image
+
+    from talkinghead.eval import bench
+    from talkinghead.eval.evaluate import Evaluation, FrameSeries
+    from talkinghead.pipelines.base import TalkingHeadPipeline
+
+    from .conftest import syllables
+
+    built, init = [], TalkingHeadPipeline.__init__
+    monkeypatch.setattr(TalkingHeadPipeline, "__init__", lambda self, config=None: (built.append(self.name), init(self, config))[1])
+
+    def evaluation(video, **kwargs):
+        poses = np.random.default_rng(sum(map(ord, str(video)))).normal(size=(25, 3))  # differs per seed
+        series = FrameSeries(fps=25.0, mouth=np.zeros(25), energy=None, voiced=None, poses=poses, eye_ratio=np.zeros(25))
+        return Evaluation(summary={"frames": 25, "seconds": 0.0, "sync_r": 0.5}, series=series)
+
+    monkeypatch.setattr(bench, "evaluate_video", evaluation)
+    monkeypatch.setattr(bench, "write_outputs", lambda *args, **kwargs: None)
+    write_wav(tmp_path / "a.wav", AudioClip(syllables(1.0), 16000))
+    Image.fromarray(np.full((240, 240, 3), 120, np.uint8)).save(tmp_path / "wall.png")
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(f"image,audio\n{DEMO_IMAGE},a.wav\nwall.png,a.wav\n")
+    results = bench.run_bench(str(manifest), tmp_path / "out", bench.BenchConfig(seeds=(0, 1)), log=lambda line: None)
+    assert built == ["baseline"]
+    assert [(r["input"], r["seed"]) for r in results["runs"]] == [("astronaut", 0), ("astronaut", 1)]
+    assert all(r["generate_seconds"] > 0 and r["seconds_per_audio_second"] > 0 for r in results["runs"])
+    assert [f["name"] for f in results["failed"]] == ["wall_baseline_s0", "wall_baseline_s1"]
+    assert results["pipelines"]["baseline"]["pose_diversity"] > 0
+    assert (tmp_path / "out" / "videos" / "astronaut_baseline_s1.json").is_file()
+
+
 @pytest.mark.slow
 def test_bench_runs_the_baseline(tmp_path):
     """The whole bench: two seeds of the baseline on the astronaut with 2 s of speech."""

@@ -4,9 +4,9 @@ import pytest
 
 from talkinghead.errors import InputError, NoFaceError
 from talkinghead.face.backend import analyze_face
-from talkinghead.face.frame import canonical_shape, face_frame
+from talkinghead.facemodel.frame import canonical_shape, face_frame
 from talkinghead.face.layout import get_layout
-from talkinghead.motion.geometric_basis import GeometricBasis
+from talkinghead.facemodel.geometric_basis import GeometricBasis
 
 
 def test_mediapipe_finds_478_landmarks_on_the_face(source_face, portrait):

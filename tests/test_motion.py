@@ -3,7 +3,7 @@ import numpy as np
 from talkinghead.audio.loudness import loudness_features
 from talkinghead.motion.baseline import BaselineMotion
 from talkinghead.motion.blinks import blinks
-from talkinghead.motion.geometric_basis import GeometricBasis
+from talkinghead.facemodel.geometric_basis import GeometricBasis
 from talkinghead.motion.head import head_motion
 from talkinghead.types import AudioClip
 

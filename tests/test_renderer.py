@@ -2,15 +2,16 @@ import numpy as np
 import pytest
 
 from talkinghead.face.layout import get_layout
-from talkinghead.motion.geometric_basis import inner_lip_gap
-from talkinghead.render.warp import WarpRenderer, WarpRendererConfig
+from talkinghead.facemodel.geometric_basis import inner_lip_gap
 from talkinghead.types import MotionSequence
+
+from .conftest import warp_renderer
 
 
 @pytest.fixture(scope="module")
 def renderer():
     """The geometric basis: its coefficients have fixed meanings (jaw_open, ...) to test against."""
-    return WarpRenderer(WarpRendererConfig(basis="geometric"))
+    return warp_renderer("geometric")
 
 
 @pytest.fixture(scope="module")
@@ -66,15 +67,11 @@ def test_head_turn_moves_the_nose_the_right_way(renderer, prepared, source_face)
 
 
 def test_cv2_and_torch_warps_agree(prepared, source_face):
-    motion = MotionSequence.rest(2, 25, WarpRenderer().expression_names)
+    renderers = {backend: warp_renderer("learned", warp_backend=backend) for backend in ("cv2", "torch")}
+    motion = MotionSequence.rest(2, 25, renderers["cv2"].expression_names)
     motion.rotation[:] = [8.0, -4.0, 2.0]
     motion.expression[:, 0] = 0.3
-    frames = {
-        backend: WarpRenderer(WarpRendererConfig(warp_backend=backend)).render(
-            WarpRenderer(WarpRendererConfig(warp_backend=backend)).prepare(source_face), motion
-        ).frames
-        for backend in ("cv2", "torch")
-    }
+    frames = {backend: r.render(r.prepare(source_face), motion).frames for backend, r in renderers.items()}
     difference = np.abs(frames["cv2"].astype(int) - frames["torch"].astype(int))
     assert difference.mean() < 1.0
 
@@ -102,7 +99,7 @@ def test_renders_a_68_point_layout(portrait):
     landmarks = np.concatenate([points, np.zeros((68, 1), np.float32)], axis=1)
     landmarks[27:36, 2] = -15.0  # the nose in front of the face plane
     source = SourceFace(portrait, landmarks, (0, 0, 1, 1), "ibug68", "dlib")
-    renderer = WarpRenderer(WarpRendererConfig(basis="geometric"))
+    renderer = warp_renderer("geometric")
     motion = MotionSequence.rest(2, 25, renderer.expression_names)
     motion.expression[1, 0] = 0.4
     chunk = renderer.render(renderer.prepare(source), motion)
@@ -112,7 +109,7 @@ def test_renders_a_68_point_layout(portrait):
 
 
 def test_learned_basis_opens_the_mouth_along_its_opening_direction(source_face, portrait):
-    renderer = WarpRenderer()  # the default: the learned basis from checkpoints/
+    renderer = warp_renderer("learned")  # the default: the shipped learned basis
     prepared = renderer.prepare(source_face)
     motion = MotionSequence.rest(1, 25, renderer.expression_names)
     motion.expression[0] = 0.1 * renderer.basis.opening  # coefficients of a 0.1 IOD wider lip gap
@@ -123,8 +120,8 @@ def test_learned_basis_opens_the_mouth_along_its_opening_direction(source_face, 
     assert inner_lip_gap(q, layout) - inner_lip_gap(prepared.canonical.numpy(), layout) == pytest.approx(0.1, abs=0.02)
 
 
-def test_pipelines_use_the_geometric_basis_for_68_point_backends():
-    from talkinghead.pipelines.base import basis_for_layout
+def test_face_models_use_the_geometric_basis_for_68_point_backends():
+    from talkinghead.facemodel.face_model import FaceModel
 
-    assert basis_for_layout(WarpRendererConfig(), "mediapipe478").basis == "learned"
-    assert basis_for_layout(WarpRendererConfig(), "ibug68").basis == "geometric"
+    assert FaceModel(layout="mediapipe478").basis_name == "learned"
+    assert FaceModel(layout="ibug68").basis_name == "geometric"

@@ -11,21 +11,25 @@ from talkinghead.errors import NoFaceError
 from talkinghead.face.rigid import fit_similarity
 from talkinghead.face.rotation import rotation_matrix
 from talkinghead.face.tracking import fill_missing, track_video
-from talkinghead.motion.geometric_basis import GeometricBasis
+from talkinghead.facemodel.face_model import FaceModel, FaceModelConfig
 from talkinghead.motion.tracked import analyse_track, tracked_motion
-from talkinghead.render.warp import WarpRenderer, WarpRendererConfig
-from talkinghead.types import AudioClip, FaceTrack, GenerationResult, MotionSequence
+from talkinghead.pipelines.output import GenerationResult
+from talkinghead.types import AudioClip, FaceTrack, MotionSequence
 
-from .conftest import syllables
+from .conftest import syllables, warp_renderer
 
 FPS = 25.0
 FRAMES = 30
 
 
+def renderer_face_model(basis: str) -> FaceModel:
+    return FaceModel(FaceModelConfig(basis=basis))
+
+
 @pytest.fixture(scope="module")
 def driven(source_face, tmp_path_factory):
     """A short video rendered from the portrait with known yaw and jaw motion, and that motion."""
-    renderer = WarpRenderer(WarpRendererConfig(basis="geometric"))
+    renderer = warp_renderer("geometric")
     motion = MotionSequence.rest(FRAMES, FPS, renderer.expression_names)
     phase = np.arange(FRAMES) / FPS
     motion.rotation[:, 0] = 8 * np.sin(2 * np.pi * 1.2 * phase)
@@ -62,7 +66,7 @@ def test_tracking_a_generated_clip_recovers_its_motion(driven, tmp_path):
     assert np.array_equal(again.landmarks, track.landmarks) and again.fps == track.fps
 
     tracked = analyse_track(track)
-    motion = tracked_motion(tracked, GeometricBasis())
+    motion = tracked_motion(tracked, renderer_face_model("geometric"))
     yaw = motion.rotation[:, 0]
     assert np.corrcoef(yaw, truth.rotation[:, 0])[0, 1] > 0.95
     assert np.ptp(yaw) == pytest.approx(np.ptp(truth.rotation[:, 0]), rel=0.35)

@@ -1,23 +1,24 @@
 """The Gradio page: a talking-head tab, and a listener tab once a listener pipeline exists.
 
-Every pipeline in the registry appears in the tab of its `kind`, with its options built from
-its own options dataclass (options_form), so a new pipeline needs no UI code. Requests go
-through a queue with a concurrency limit; each one writes into its own temporary folder.
+Every pipeline in the registry appears in the tab of its `kind`, with its inputs built from its
+inputs dataclass (inputs_form) and its options from its options dataclass (options_form), so a
+new pipeline needs no UI code. Requests go through a queue with a concurrency limit; each one
+writes into its own temporary folder.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Mapping
 
 import gradio as gr
 
 from ..errors import TalkingHeadError
+from ..io.package_data import package_data_dir
 from ..registry import DEFAULT_PIPELINE, PIPELINES
-from .components import face_image
 from .generation import DemoRequest, run_request
+from .inputs_form import InputWidget, input_widgets, make_input_component, tab_inputs
 from .options_form import OptionWidget, make_component, option_widgets, read_options
 from .output_folders import OutputFolders
 from .settings import DemoSettings
@@ -25,8 +26,8 @@ from .summary import dlib_available
 
 log = logging.getLogger("talkinghead")
 
-#: the bundled example inputs, present in a source checkout (pip install -e .)
-DEMOS_DIR = Path(__file__).resolve().parents[2] / "demos"
+#: the bundled example inputs, installed with the package (talkinghead.demos)
+DEMOS_DIR = package_data_dir("demos")
 
 
 def pipelines_of_kind(kind: str) -> dict[str, type]:
@@ -72,38 +73,64 @@ class PipelineOptions:
         return [gr.Group(visible=name == pipeline) for name in self.groups]
 
 
+@dataclass
+class PipelineInputs:
+    """The input components of one tab: the union of its pipelines' input fields, of which
+    only those the chosen pipeline takes are shown (and sent)."""
+
+    widgets: dict[str, dict[str, InputWidget]]  # pipeline -> field name -> widget
+    components: dict[str, gr.components.Component]  # field name -> component
+
+    @classmethod
+    def build(cls, pipelines: dict[str, type], selected: str, id_prefix: str) -> "PipelineInputs":
+        widgets = {name: {w.name: w for w in input_widgets(c.inputs_class)} for name, c in pipelines.items()}
+        # the chosen pipeline's fields first, so the labels shown at first are its own
+        union = tab_inputs({selected: pipelines[selected], **pipelines})
+        components = {}
+        # Required inputs side by side (photo and speech, as visitors expect); optional ones below.
+        for row in ([w for w in union if w.required], [w for w in union if not w.required]):
+            if row:
+                with gr.Row(equal_height=True):
+                    for w in row:
+                        components[w.name] = make_input_component(w, id_prefix, visible=w.name in widgets[selected])
+        return cls(widgets, components)
+
+    def values(self, pipeline: str, data: dict) -> dict[str, Any]:
+        """Field name -> the component's value (a path), for the fields `pipeline` takes."""
+        return {name: data[self.components[name]] for name in self.widgets[pipeline]}
+
+    def show(self, pipeline: str) -> list:
+        """Updates for the components: the pipeline's fields shown, with its own labels."""
+        own = self.widgets[pipeline]
+        return [gr.update(visible=True, label=own[name].title) if name in own else gr.update(visible=False)
+                for name in self.components]  # fmt: skip
+
+
 @dataclass(frozen=True)
 class TabSpec:
-    """One tab: which pipelines it holds and what the visitor gives them."""
+    """One tab: the kind of pipeline it holds, its intro line and its example rows.
+
+    examples: rows of input field name -> a file in the bundled demos folder.
+    """
 
     kind: str
     title: str
-    image_label: str
-    driving_name: str
-    make_driving: Callable[[str], gr.components.Component]
-    examples: tuple[tuple[str, str], ...] = ()
-
-
-def _speech_input(elem_id: str):
-    return gr.Audio(label="Speech (upload or record)", sources=["upload", "microphone"], type="filepath", elem_id=elem_id)
-
-
-def _speaker_video_input(elem_id: str):
-    return gr.Video(label="Speaker video, with sound", sources=["upload"], elem_id=elem_id)
+    intro: str
+    examples: tuple[Mapping[str, str], ...] = ()
 
 
 TABS = (
-    TabSpec("talking_head", "Talking head", "Face photo (upload, webcam or paste)", "speech", _speech_input,
-            examples=(("astronaut.png", "speech.wav"),)),  # fmt: skip
-    TabSpec("listener", "Listener", "Listener's face photo", "speaker video", _speaker_video_input),
+    TabSpec("talking_head", "Talking head",
+            "One face photo + one speech clip → a talking-head video with the speech as its sound track.",
+            examples=({"image": "astronaut.png", "audio": "speech.wav"},)),  # fmt: skip
+    TabSpec("listener", "Listener", "A listener's photo + a video of a speaker → a video of the listener responding."),
 )
 
 
 def header(settings: DemoSettings) -> str:
     return (
         "# talkinghead\n"
-        "One face photo + one speech clip → a talking-head video with the speech as its sound track.\n\n"
-        f"Limits on this server: files up to **{settings.max_upload_mb} MB**, speech up to "
+        f"Limits on this server: files up to **{settings.max_upload_mb} MB**, sound and video up to "
         f"**{settings.max_audio_seconds:g} s**; images: JPG, PNG, WebP; sound: WAV, FLAC, MP3, M4A, OGG. "
         f"Requests are queued ({settings.concurrency} at a time)."
     )
@@ -133,12 +160,10 @@ def build_tab(spec: TabSpec, pipelines: dict[str, type], settings: DemoSettings,
     selected = DEFAULT_PIPELINE if DEFAULT_PIPELINE in pipelines else names[0]
     prefix = spec.kind.replace("_", "-")
     can_measure = dlib_available()
+    gr.Markdown(spec.intro)
     with gr.Row():
         with gr.Column():
-            with gr.Row(equal_height=True):
-                image = face_image(label=spec.image_label, type="filepath", image_mode=None,
-                                   sources=["upload", "webcam", "clipboard"], height=260, elem_id=f"{prefix}-image")  # fmt: skip
-                driving = spec.make_driving(f"{prefix}-driving")
+            inputs = PipelineInputs.build(pipelines, selected, prefix)
             with gr.Row():
                 pipeline = gr.Dropdown(names, value=selected, label="pipeline", info="the method that makes the motion",
                                        elem_id=f"{prefix}-pipeline")  # fmt: skip
@@ -158,31 +183,43 @@ def build_tab(spec: TabSpec, pipelines: dict[str, type], settings: DemoSettings,
             video = gr.Video(label="Result", interactive=False, buttons=["download"], height=400, elem_id=f"{prefix}-result")
             download = gr.DownloadButton("Download video", visible=False, elem_id=f"{prefix}-download")
             summary = gr.Markdown(elem_id=f"{prefix}-summary")
-    examples = [[str(DEMOS_DIR / name) for name in row] for row in spec.examples if all((DEMOS_DIR / n).is_file() for n in row)]
-    if examples:
-        gr.Examples(examples=examples, inputs=[image, driving], label="Examples (bundled demo inputs)", elem_id=f"{prefix}-examples")
+    add_examples(spec, inputs, prefix)
 
-    pipeline.change(options.show, inputs=pipeline, outputs=list(options.groups.values()), api_visibility="private")
+    def choose(name: str) -> list:
+        return options.show(name) + inputs.show(name)
+
+    pipeline.change(choose, inputs=pipeline, outputs=[*options.groups.values(), *inputs.components.values()],
+                    api_visibility="private")  # fmt: skip
 
     def generate(data: dict, progress=gr.Progress()):
         request = DemoRequest(
             pipeline=data[pipeline],
-            image=data[image],
-            driving=data[driving],
+            inputs=inputs.values(data[pipeline], data),
             seed=None if data[seed] is None else int(data[seed]),
             options=options.values(data[pipeline], data),
             measure=bool(data[measure]) and can_measure,
-            driving_name=spec.driving_name,
         )
         output = run_in_page(request, settings, folders, progress)
         return output.video, gr.DownloadButton(value=output.video, visible=True), output.summary.to_markdown()
 
     button.click(
         generate,
-        inputs={image, driving, pipeline, seed, measure, *options.all_components},
+        inputs={*inputs.components.values(), pipeline, seed, measure, *options.all_components},
         outputs=[video, download, summary],
         api_name=f"generate_{spec.kind}",
     )
+
+
+def add_examples(spec: TabSpec, inputs: PipelineInputs, prefix: str) -> None:
+    """The tab's example rows whose fields the tab has and whose files are installed."""
+    rows = [row for row in spec.examples
+            if set(row) <= set(inputs.components) and all((DEMOS_DIR / name).is_file() for name in row.values())]  # fmt: skip
+    if not rows:
+        return
+    fields = list(dict.fromkeys(name for row in rows for name in row))
+    examples = [[str(DEMOS_DIR / row[f]) if f in row else None for f in fields] for row in rows]
+    gr.Examples(examples=examples, inputs=[inputs.components[f] for f in fields],
+                label="Examples (bundled demo inputs)", elem_id=f"{prefix}-examples")  # fmt: skip
 
 
 def run_in_page(request: DemoRequest, settings: DemoSettings, folders: OutputFolders, progress) -> Any:

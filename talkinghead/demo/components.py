@@ -1,6 +1,6 @@
 """Gradio components the demo adjusts: an image input whose unreadable uploads give a sentence.
 
-This module imports gradio; only app.py imports it.
+This module imports gradio; only the page builders (app.py, inputs_form.make_input_component) import it.
 """
 
 from __future__ import annotations

@@ -14,32 +14,36 @@ from typing import Any, Callable
 
 from ..api import load_pipeline
 from ..errors import InputError, MissingPackageError, TalkingHeadError
-from ..io.audio import load_audio
+from ..io.audio import load_audio, load_video_audio
+from ..io.video import probe_video
+from ..pipelines.inputs import FILE_KINDS, TaskInputs
+from ..registry import PIPELINES
+from .inputs_form import check_given, file_inputs
 from .settings import DemoSettings
 from .summary import QualitySummary, measure_video
 
 #: progress(fraction done in [0, 1], what is happening)
 Progress = Callable[[float, str], None]
+#: the rate sound is decoded at for the length check when a pipeline states none
+DEFAULT_SAMPLE_RATE = 16000
 
 
 @dataclass(frozen=True)
 class DemoRequest:
     """What the page sends.
 
-    image: path of the face photo (uploaded, from the webcam or an example).
-    driving: path of the speech clip (talking-head pipelines) or of the speaker video
-        (listener pipelines); it is passed to the pipeline's generate() as its second argument.
+    inputs: input name (a field of the pipeline's inputs_class, e.g. "image", "audio",
+        "speaker_video") -> the path of the uploaded file (or the typed text); None or ""
+        for an input left empty.
     options: keyword options for the pipeline (see options_form.read_options).
     measure: also compute the dlib identity and lip-sync figures (eval extra).
     """
 
     pipeline: str
-    image: str | None
-    driving: str | None
+    inputs: dict[str, str | None]
     seed: int | None = None
     options: dict[str, Any] = field(default_factory=dict)
     measure: bool = False
-    driving_name: str = "audio"
 
 
 @dataclass(frozen=True)
@@ -50,41 +54,35 @@ class DemoOutput:
 
 def run_request(request: DemoRequest, settings: DemoSettings, folder: Path, progress: Progress) -> DemoOutput:
     """Check the inputs against the server's limits, generate, write the video into `folder`."""
+    pipeline_class = PIPELINES.get(request.pipeline)
     try:
-        return _run(request, settings, folder, progress)
+        return _run(pipeline_class, request, settings, folder, progress)
     except TalkingHeadError as exc:
-        raise type(exc)(_short_paths(str(exc), (request.image, request.driving))) from exc
+        uploads = file_inputs(pipeline_class.inputs_class, request.inputs)
+        raise type(exc)(_short_paths(str(exc), uploads)) from exc
 
 
-def _run(request: DemoRequest, settings: DemoSettings, folder: Path, progress: Progress) -> DemoOutput:
-    check_inputs(request, settings)
+def _run(pipeline_class: type, request: DemoRequest, settings: DemoSettings, folder: Path, progress: Progress) -> DemoOutput:
+    progress(0.0, "checking the inputs")
+    check_given(pipeline_class.inputs_class, request.inputs)
+    inputs = pipeline_class.inputs_class.from_mapping(request.inputs, where=f"{request.pipeline} inputs")
+    check_inputs(inputs, settings, getattr(pipeline_class, "audio_sample_rate", DEFAULT_SAMPLE_RATE))
+    check_options(pipeline_class, request.options, settings)
     started = time.perf_counter()
-    pipeline = load_pipeline(request.pipeline)
-    try:
-        check_options(pipeline, request.options, settings)
-        progress(0.0, f"reading the {request.driving_name}")
-        clip = load_audio(request.driving, pipeline.audio_sample_rate)
-        if clip.duration > settings.max_audio_seconds:
-            raise InputError(
-                f"{request.driving}: the sound is {clip.duration:.1f} s long; this server accepts at most "
-                f"{settings.max_audio_seconds:g} s. Please use a shorter clip."
-            )
+    with load_pipeline(request.pipeline) as pipeline:
         progress(0.05, "finding the face and making the motion")
-        result = pipeline.generate(request.image, request.driving, seed=request.seed, **request.options)
-        out = folder / f"{Path(request.image).stem}-talkinghead.mp4"
+        result = pipeline(inputs, seed=request.seed, **request.options)
+        out = folder / f"{_output_stem(inputs)}-talkinghead.mp4"
         total = max(result.num_frames, 1)
         result.save(out, progress=lambda done: progress(0.1 + 0.8 * done / total, f"rendering frame {done} of {total}"))
-    finally:
-        pipeline.close()
-    seconds = time.perf_counter() - started
     summary = QualitySummary(
         duration=result.audio.duration,
         fps=result.fps,
         frames=result.num_frames,
         width=result.source.size[1],
         height=result.source.size[0],
-        seed=result.motion.meta.get("seed"),
-        seconds=seconds,
+        seed=result.seed,
+        seconds=time.perf_counter() - started,
     )
     if request.measure:
         progress(0.9, "measuring identity and lip sync")
@@ -92,21 +90,56 @@ def _run(request: DemoRequest, settings: DemoSettings, folder: Path, progress: P
     return DemoOutput(video=out, summary=summary)
 
 
-def check_inputs(request: DemoRequest, settings: DemoSettings) -> None:
-    """Both files given and within the upload limit (the page checks too; this is the server)."""
-    if not request.image:
-        raise InputError("Please add a face photo: upload one, take one with the webcam, or pick an example.")
-    if not request.driving:
-        raise InputError(f"Please add the {request.driving_name}: upload a file, record one, or pick an example.")
-    limit = settings.max_upload_mb * 2**20
-    for path in (request.image, request.driving):
-        size = os.path.getsize(path) if os.path.isfile(path) else 0
-        if size > limit:
-            raise InputError(f"{path} is {size / 2**20:.1f} MB; this server accepts files up to {settings.max_upload_mb} MB.")
+def check_inputs(inputs: TaskInputs, settings: DemoSettings, sample_rate: int) -> None:
+    """Every file input within the upload limit, every sound and video within the length limit
+    (the page checks the size too; this is the server)."""
+    for f in inputs.input_fields():
+        path = getattr(inputs, f.name)
+        kind = f.metadata.get("kind")
+        if not isinstance(path, (str, Path)) or kind not in FILE_KINDS:
+            continue
+        check_size(path, settings)
+        if kind in ("audio", "video"):
+            check_length(path, kind, settings, sample_rate)
 
 
-def check_options(pipeline, options: dict[str, Any], settings: DemoSettings) -> None:
-    """The pipeline's own validation, plus the server's cap on the working image size."""
+def check_size(path: str | Path, settings: DemoSettings) -> None:
+    size = os.path.getsize(path) if os.path.isfile(path) else 0
+    if size > settings.max_upload_mb * 2**20:
+        raise InputError(f"{path} is {size / 2**20:.1f} MB; this server accepts files up to {settings.max_upload_mb} MB.")
+
+
+def check_length(path: str | Path, kind: str, settings: DemoSettings, sample_rate: int) -> None:
+    """InputError when a sound (audio input) or a video is longer than the server takes."""
+    seconds = video_seconds(path, sample_rate) if kind == "video" else load_audio(path, sample_rate).duration
+    if seconds > settings.max_audio_seconds:
+        raise InputError(
+            f"{path}: the {'video' if kind == 'video' else 'sound'} is {seconds:.1f} s long; this server "
+            f"accepts at most {settings.max_audio_seconds:g} s. Please use a shorter clip."
+        )
+
+
+def video_seconds(path: str | Path, sample_rate: int) -> float:
+    """A video's length from its header (no decoding), else from its sound (0 without any).
+
+    It counts whether or not the video has sound: a long silent reference video costs as much
+    face tracking as a long speaker video.
+    """
+    seconds = probe_video(path).duration
+    if seconds > 0:
+        return seconds
+    clip = load_video_audio(path, sample_rate)  # the header gives no duration (e.g. some webm)
+    return clip.duration if clip is not None else 0.0
+
+
+def _output_stem(inputs: TaskInputs) -> str:
+    """The name of the first file input (the photo, for the pipelines so far), for the video."""
+    paths = list(inputs.file_paths().values())
+    return Path(paths[0]).stem if paths else "video"
+
+
+def check_options(pipeline: type, options: dict[str, Any], settings: DemoSettings) -> None:
+    """The pipeline class's own validation, plus the server's cap on the working image size."""
     try:
         parsed = pipeline.parse_options(options)
     except TypeError as exc:  # an option this pipeline does not have: a wiring bug, said plainly
@@ -128,7 +161,7 @@ def _with_measures(summary: QualitySummary, video: Path, result) -> QualitySumma
     return replace(summary, measures=measures)
 
 
-def _short_paths(message: str, paths: tuple[str | None, ...]) -> str:
+def _short_paths(message: str, paths: list[str]) -> str:
     """The message with each server-side path replaced by the file's own name."""
     for path in paths:
         if path:

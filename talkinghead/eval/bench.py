@@ -1,8 +1,10 @@
 """The benchmark runner behind `talkinghead bench`: generate, evaluate, tabulate, plot.
 
-For every manifest row, pipeline and seed it makes a video, times it, evaluates it
+For every manifest row, pipeline and seed it makes a video through the batch runner (each
+pipeline loaded once; the time of each video measured without the loading), evaluates it
 (evaluate.evaluate_video with the row's image as source and its reference video, if any),
 and writes to the output folder:
+    videos/       the videos, each with its batch sidecar (.json); errors.jsonl, batch_report.json
     results.json  every figure of every run, per-pipeline means, seed diversity, real ranges
     results.csv   one line per run
     table.md      pipelines as rows, plus a "real video" row from reference_real.json
@@ -15,12 +17,13 @@ import csv
 import json
 import os
 import platform
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from ..batch.manifest import BatchRow
+from ..batch.runner import BatchReport, run_batch
 from ..errors import InputError
 from . import metrics
 from .evaluate import EvalConfig, Evaluation, evaluate_video, flat_summary
@@ -61,45 +64,73 @@ class Run:
         }  # fmt: skip
 
 
-def run_bench(manifest: str, out: str | Path, config: BenchConfig = BenchConfig(), log=print) -> dict:
-    """Run the whole benchmark and write its files into `out`; returns results.json's content."""
+def run_bench(manifest: str, out: str | Path, config: BenchConfig = BenchConfig(), log=print, progress: bool = False) -> dict:
+    """Run the whole benchmark and write its files into `out`; returns results.json's content.
+
+    The videos are made by the batch runner (each pipeline loaded once for all inputs and
+    seeds); a run that fails is logged and listed under "failed", the others are evaluated.
+    """
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: output folder is a file")
     rows = read_manifest(manifest)
     for name in ("videos", "plots", "inputs"):
         (out / name).mkdir(parents=True, exist_ok=True)
-    runs, real = [], {}
-    for row in rows:
-        row = resolve(row, out / "inputs")
-        if row.reference is not None:
-            # The real clip's own curves, drawn beside the generated ones.
-            real[row.name] = evaluate_video(row.reference, config=config.eval).series
-        for pipeline in config.pipelines:
-            for seed in config.seeds:
-                runs.append(run_one(row, pipeline, seed, out / "videos", config.eval))
-                log(f"{row.name} / {pipeline} / seed {seed}: {runs[-1].generate_seconds:.1f} s to generate, "
-                    f"{runs[-1].evaluation.summary['seconds']:.1f} s to evaluate")  # fmt: skip
+    rows = [resolve(row, out / "inputs") for row in rows]
+    # The real clips' own curves, drawn beside the generated ones.
+    real = {row.name: evaluate_video(row.reference, config=config.eval).series for row in rows if row.reference is not None}
+    jobs = bench_jobs(rows, config, out / "videos")
+    # resume=False: a benchmark measures the code as it is now, never videos of an earlier run
+    report = run_batch([job.batch for job in jobs], out / "videos", progress=progress, resume=False)
+    runs = evaluate_runs(jobs, report, config.eval, log)
+    if not runs:
+        first = report.failed[0]
+        raise InputError(f"every run failed; the first, {first.name}: {first.message}")
     results = summarise(runs, config)
+    results["failed"] = [outcome.to_dict() for outcome in report.failed]
     write_outputs(out, runs, results, real)
     return results
 
 
-def run_one(row: BenchInput, pipeline_name: str, seed: int, folder: Path, eval_config: EvalConfig) -> Run:
-    """Generate one video (timed: model loading excluded, encoding included) and evaluate it."""
-    from ..api import load_pipeline
+@dataclass(frozen=True)
+class Job:
+    """One video to make: a manifest input, a pipeline, a seed, and its batch row."""
 
-    video = folder / f"{row.name}_{pipeline_name}_s{seed}.mp4"
-    pipeline = load_pipeline(pipeline_name)
-    try:
-        start = time.perf_counter()
-        result = pipeline.generate(row.image, row.audio, seed=seed)
-        result.save(video)
-        seconds = time.perf_counter() - start
-    finally:
-        pipeline.close()
-    evaluation = evaluate_video(str(video), source=row.image, reference=row.reference, audio=row.audio, config=eval_config)
-    return Run(row, pipeline_name, seed, str(video), seconds, result.audio.duration, evaluation)
+    row: BenchInput
+    pipeline: str
+    seed: int
+    batch: BatchRow
+
+
+def bench_jobs(rows: list[BenchInput], config: BenchConfig, folder: Path) -> list[Job]:
+    """Every (input, pipeline, seed) as a batch row writing <folder>/<input>_<pipeline>_s<seed>.mp4."""
+    from ..registry import PIPELINES
+
+    jobs = []
+    for row in rows:
+        for pipeline in config.pipelines:
+            inputs = PIPELINES.get(pipeline).inputs_class.from_mapping({"image": row.image, "audio": row.audio}, where=f"bench input {row.name}")
+            for seed in config.seeds:
+                name = f"{row.name}_{pipeline}_s{seed}"
+                batch = BatchRow(len(jobs) + 1, name, pipeline, inputs, {}, seed, folder / f"{name}.mp4")
+                jobs.append(Job(row, pipeline, seed, batch))
+    return jobs
+
+
+def evaluate_runs(jobs: list[Job], report: BatchReport, eval_config: EvalConfig, log=print) -> list[Run]:
+    """Evaluate the videos the batch made (timing: model loading excluded, encoding included)."""
+    outcomes = report.outcomes()
+    runs = []
+    for job in jobs:
+        outcome = outcomes[job.batch.number]
+        label = f"{job.row.name} / {job.pipeline} / seed {job.seed}"
+        if outcome.status == "failed":
+            log(f"{label}: failed: {outcome.error}: {outcome.message}")
+            continue
+        evaluation = evaluate_video(outcome.video, source=job.row.image, reference=job.row.reference, audio=job.row.audio, config=eval_config)
+        runs.append(Run(job.row, job.pipeline, job.seed, outcome.video, outcome.seconds, outcome.audio_seconds, evaluation))
+        log(f"{label}: {outcome.seconds:.1f} s to generate, {evaluation.summary['seconds']:.1f} s to evaluate")
+    return runs
 
 
 def summarise(runs: list[Run], config: BenchConfig) -> dict:

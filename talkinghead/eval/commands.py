@@ -102,12 +102,17 @@ def add_bench_parser(commands) -> None:
 
 
 def bench_command(args: argparse.Namespace) -> int:
+    """0 when every run was made and evaluated, 1 when some failed (listed on stderr)."""
+    import sys
+
     from ..registry import PIPELINES
     from .bench import BenchConfig, run_bench
 
     for name in args.pipelines:
         PIPELINES.get(name)  # an unknown name fails now, not after the first runs
     config = BenchConfig(pipelines=tuple(args.pipelines), seeds=tuple(args.seeds))
-    run_bench(args.manifest, args.out, config)
+    results = run_bench(args.manifest, args.out, config, progress=True)
+    for failed in results["failed"]:
+        print(f"talkinghead: {failed['name']} failed: {failed['error']}: {failed['message']}", file=sys.stderr)
     print(f"wrote {args.out}/results.json, results.csv, table.md and plots/")
-    return 0
+    return 1 if results["failed"] else 0

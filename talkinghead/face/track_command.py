@@ -22,15 +22,15 @@ def run(args: argparse.Namespace) -> int:
     from ..audio.mel import MelConfig, log_mel
     from ..io.audio import load_video_audio
     from ..motion.tracked import analyse_track, tracked_motion
-    from ..registry import EXPRESSION_BASES
+    from ..facemodel.face_model import FaceModel, FaceModelConfig
     from .tracking import TrackerConfig, track_video
 
     from ..io.atomic import write_atomically
 
     out = Path(args.out)
-    basis = EXPRESSION_BASES.get(args.basis)()  # fails early on an unknown name or missing weights
+    face_model = FaceModel(FaceModelConfig(basis=args.basis))  # fails early on an unknown name or missing weights
     track = track_video(args.video, TrackerConfig(face_index=args.face_index))
-    motion = tracked_motion(analyse_track(track), basis)
+    motion = tracked_motion(analyse_track(track), face_model)
     motion.meta["video"] = str(args.video)
     write_atomically(out, motion.save)
     if args.landmarks:

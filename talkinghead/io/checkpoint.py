@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import MissingWeightsError
+from .package_data import package_data_dir
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
@@ -19,10 +20,10 @@ CARD_FILE = "CARD.md"
 
 
 def shipped_checkpoints_dir() -> Path:
-    """Where the project's own weights live: $TALKINGHEAD_CHECKPOINTS, or checkpoints/ next to
-    the package in a source checkout."""
+    """Where the project's own weights live: $TALKINGHEAD_CHECKPOINTS, or the package
+    talkinghead.checkpoints (the repository's checkpoints/ folder, installed with the package)."""
     override = os.environ.get("TALKINGHEAD_CHECKPOINTS")
-    return Path(override) if override else Path(__file__).resolve().parents[2] / "checkpoints"
+    return Path(override) if override else package_data_dir("checkpoints")
 
 
 def resolve_checkpoint(path: str | Path | None, name: str) -> Path:
@@ -64,9 +65,10 @@ def load_checkpoint(folder: str | Path, what: str) -> tuple[dict, dict[str, np.n
     missing = [f for f in (CONFIG_FILE, WEIGHTS_FILE) if not (folder / f).is_file()]
     if missing:
         raise MissingWeightsError(
-            f"{what}: {', '.join(missing)} not found in {folder}. The shipped weights are in the "
-            f"repository's checkpoints/ folder (set TALKINGHEAD_CHECKPOINTS if it lives elsewhere), "
-            f"or train your own with `talkinghead train` and pass its --out folder."
+            f"{what}: {', '.join(missing)} not found in {folder}. The shipped weights install with the "
+            f"package (talkinghead.checkpoints; reinstall it if they are missing); set "
+            f"TALKINGHEAD_CHECKPOINTS to use another folder of checkpoints, or train your own with "
+            f"`talkinghead train` and pass its --out folder."
         )
     config = json.loads((folder / CONFIG_FILE).read_text())
     return config, load_file(str(folder / WEIGHTS_FILE))

@@ -8,6 +8,7 @@ against (and the fallback for bases without the learned coefficients, e.g. 68-po
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
@@ -15,9 +16,9 @@ from scipy.ndimage import gaussian_filter1d
 from ..audio.loudness import LoudnessConfig, loudness_features
 from ..errors import InputError
 from ..types import AudioClip, MotionSequence
-from .basis import ExpressionBasis
+from ..facemodel.basis import ExpressionBasis
 from .blinks import BlinkConfig, blinks
-from .geometric_basis import OPEN_UNIT
+from ..facemodel.geometric_basis import OPEN_UNIT
 from .head import HeadMotionConfig, head_motion
 
 
@@ -43,10 +44,11 @@ class BaselineMotionConfig:
 
 
 class BaselineMotion:
-    def __init__(self, config: BaselineMotionConfig | None = None):
+    def __init__(self, config: BaselineMotionConfig | None = None, device: str = "cpu"):
         self.config = config or BaselineMotionConfig()
         if self.config.mouth not in MOUTH_MODELS:
             raise InputError(f"mouth must be one of {', '.join(MOUTH_MODELS)}, not {self.config.mouth!r}")
+        self.device = device
         self._audio2exp = None
 
     @property
@@ -55,8 +57,28 @@ class BaselineMotion:
         if self._audio2exp is None:
             from .audio2exp import Audio2Exp
 
-            self._audio2exp = Audio2Exp.load(self.config.audio2exp_checkpoint)
+            self._audio2exp = Audio2Exp.load(self.config.audio2exp_checkpoint, device=self.device)
         return self._audio2exp
+
+    def warm_up(self) -> None:
+        """Load the audio2exp model now if this mouth uses it (it loads on first use otherwise)."""
+        if self.config.mouth == "audio2exp":
+            self.audio2exp  # noqa: B018
+
+    def to(self, device: str) -> "BaselineMotion":
+        self.device = device
+        if self._audio2exp is not None:
+            self._audio2exp.to(device)
+        return self
+
+    def checkpoints(self) -> dict[str, Path]:
+        """Weight name -> folder of the weights this model uses (the audio2exp mouth's)."""
+        if self.config.mouth != "audio2exp":
+            return {}
+        from ..io.checkpoint import resolve_checkpoint
+        from .audio2exp import CHECKPOINT_NAME
+
+        return {"audio2exp": resolve_checkpoint(self.config.audio2exp_checkpoint, CHECKPOINT_NAME)}
 
     def mouth_targets(self, clip: AudioClip, fps: float, basis: ExpressionBasis) -> tuple[np.ndarray, list[int], np.ndarray]:
         """(T, K) absolute mouth coefficients (0 = closed), the K indices into `basis.names`
@@ -69,7 +91,7 @@ class BaselineMotion:
         if "jaw_open" not in names:
             raise InputError(
                 f"the {self.config.mouth} mouth cannot drive an expression basis with coefficients {names}; "
-                "the loudness mouth needs the geometric basis (renderer basis: geometric)"
+                "the loudness mouth needs the geometric basis (config face_model: {basis: geometric})"
             )
         return jaw[:, None], [names.index("jaw_open")], loudness
 

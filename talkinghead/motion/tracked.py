@@ -14,17 +14,14 @@ import numpy as np
 import torch
 from scipy.ndimage import gaussian_filter1d
 
-from ..face.frame import canonical_shape
+from ..facemodel.frame import canonical_shape
 from ..face.layout import LandmarkLayout, get_layout
 from ..face.rigid import stable_point_fit
 from ..face.rotation import euler_angles
 from ..types import FaceTrack, MotionSequence
-from .basis import ExpressionBasis
-from .geometric_basis import inner_lip_gap
+from ..facemodel.face_model import FaceModel
+from ..facemodel.geometric_basis import inner_lip_gap
 
-# The warp renderer's default head-rotation pivot (canonical units); a tracked translation is
-# the centroid's motion minus what rotating about this pivot already moves it.
-RENDER_PIVOT = (0.0, 0.6, 1.1)
 
 
 @dataclass(frozen=True)
@@ -132,25 +129,30 @@ def eyelid_closure(shapes: np.ndarray, layout: LandmarkLayout, cfg: TrackAnalysi
     return np.clip((wide - opening) / (cfg.shut_fraction * wide), 0.0, 1.0).astype(np.float32)
 
 
-def tracked_pose(tracked: TrackedFace, reference: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def tracked_pose(tracked: TrackedFace, pivot: tuple[float, float, float], reference: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Head pose relative to frame `reference`, as MotionSequence holds it: (T, 3) yaw, pitch,
-    roll in degrees, (T, 2) image-plane offset in inter-ocular distances, (T,) scale."""
+    roll in degrees, (T, 2) image-plane offset in inter-ocular distances, (T,) scale.
+
+    pivot: the face model's head-rotation centre (canonical units); the translation is the
+        centroid's motion minus what rotating about it already moves it, so that rendering
+        about the same pivot reproduces the clip."""
     r0 = tracked.rotation[reference]
     relative = np.einsum("ji,tjk->tik", r0, tracked.rotation)  # R0^T R_t
     angles = euler_angles(torch.from_numpy(relative)).numpy()
     scale = tracked.scale / tracked.scale[reference]
-    pivot = np.asarray(RENDER_PIVOT)
+    pivot = np.asarray(pivot, np.float64)
     pivot_shift = pivot - np.einsum("tij,j->ti", relative, pivot)  # centroid motion from rotating
     expected = np.einsum("ij,tj->ti", r0, pivot_shift) * scale[:, None]
     shift = (tracked.center - tracked.center[reference]) / tracked.scale[reference] - expected
     return angles.astype(np.float32), shift[:, :2].astype(np.float32), scale.astype(np.float32)
 
 
-def tracked_motion(tracked: TrackedFace, basis: ExpressionBasis, reference: int = 0) -> MotionSequence:
+def tracked_motion(tracked: TrackedFace, face_model: FaceModel, reference: int = 0) -> MotionSequence:
     """A MotionSequence that replays the tracked clip relative to frame `reference`: driving
     that frame's photo with it reproduces the clip; driving another photo transfers the
     changes. meta["expression_reference"] holds the reference frame's absolute coefficients."""
-    rotation, translation, scale = tracked_pose(tracked, reference)
+    rotation, translation, scale = tracked_pose(tracked, face_model.pivot, reference)
+    basis = face_model.basis
     absolute = basis.project(tracked.deformations, tracked.neutral, tracked.layout)
     return MotionSequence(
         fps=tracked.fps,

@@ -1,30 +1,47 @@
-"""The pipeline base class: the `generate()` contract every method implements.
+"""The pipeline base classes: the contract every method implements.
 
-A pipeline = face analysis + audio loading (shared) + a motion model (its own) + a renderer
-(shared). Subclasses implement `make_motion`; everything else is common.
+    pipe = load_pipeline("osm")                       # or OSMPipeline(OSMConfig(...))
+    result = pipe(TalkingHeadInputs("face.jpg", "speech.wav"), seed=0, diversity=0.5)
+    result = pipe.generate("face.jpg", "speech.wav", seed=0)     # the same, positional inputs
+    result.save("out.mp4")
+
+A pipeline declares four classes: `config_class` (its constructor's one argument),
+`inputs_class` (what it is given), `options_class` (how it is asked to work, per call) and the
+motion format its motion model makes. The front ends (CLI, demo, batch runner) work from those
+declarations alone. `TalkingHeadPipeline` adds the photo + speech steps shared by baseline,
+osm and the methods to come: face analysis, audio loading, a motion model, a renderer.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import shutil
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, ClassVar, Union
+from typing import Any, ClassVar
 
 import numpy as np
 
+from ..config import override
 from ..errors import InputError
 from ..face.backend import FaceBackend, analyze_face
+from ..facemodel.face_model import FaceModel
 from ..io.audio import audio_from_array, load_audio
+from ..io.digest import checkpoint_hash
 from ..io.image import limit_size, load_image
-from ..registry import DEFAULT_RENDERER, EXPRESSION_BASES, FACE_BACKENDS, RENDERERS
-from ..types import AudioClip, GenerationResult, MotionSequence, SourceFace
+from ..registry import FACE_BACKENDS, RENDERERS
+from ..render.base import Renderer, check_motion_format
+from ..types import AudioClip, MotionSequence, SourceFace
+from .config import PipelineConfig, check_device, config_dict
+from .inputs import AudioInput, ImageInput, TalkingHeadInputs, TaskInputs
+from .output import GenerationResult, Provenance
 
 log = logging.getLogger("talkinghead")
 
-ImageInput = Union[str, Path, np.ndarray, SourceFace]
-AudioInput = Union[str, Path, AudioClip, tuple]
+MAX_SEED = 2**32 - 1
+PIPELINE_FILE = "pipeline.json"
 
 
 @dataclass(frozen=True)
@@ -38,93 +55,223 @@ class GenerateOptions:
     max_size: int = field(default=1024, metadata={"help": "downscale images whose longer side exceeds this (pixels)"})
 
 
-def basis_for_layout(renderer_config: Any, layout: str) -> Any:
-    """The renderer config, switched to the geometric expression basis when its default basis
-    was learned on another landmark topology (e.g. the learned basis and 68-point faces)."""
-    name = getattr(renderer_config, "basis", None)
-    supported = getattr(EXPRESSION_BASES.get(name), "layouts", None) if name else None
-    if supported is None or layout in supported:
-        return renderer_config
-    log.info("the %s expression basis needs %s landmarks; using the geometric basis for %s", name, "/".join(supported), layout)
-    return replace(renderer_config, basis="geometric")
-
-
 def random_seed() -> int:
     return int(np.random.default_rng().integers(0, 2**31 - 1))
 
 
+def check_seed(seed: Any) -> int:
+    """The seed as an int in [0, 2**32 - 1], or InputError."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise InputError(f"seed must be a whole number, got {seed!r}")
+    if not 0 <= int(seed) <= MAX_SEED:
+        raise InputError(f"seed must be between 0 and {MAX_SEED}, got {seed}")
+    return int(seed)
+
+
 class Pipeline(ABC):
-    """Base class. `generate(source_image, audio, *, seed=None, **options) -> GenerationResult`."""
+    """Base class: `pipe(inputs, *, seed=None, **options) -> GenerationResult`."""
 
     name: ClassVar[str]
     #: what the pipeline makes: "talking_head" (face image + speech -> video) or "listener"
-    #: (listener face image + speaker video -> video of the listener responding); front ends
-    #: such as the demo group pipelines by it.
+    #: (listener face image + speaker video -> video of the listener responding); the CLI
+    #: (`generate` / `listen`) and the demo's tabs group pipelines by it.
     kind: ClassVar[str] = "talking_head"
-    #: the dataclass of the pipeline's motion model configuration (its constructor's `config`)
-    config_class: ClassVar[type]
-    options_class: ClassVar[type[GenerateOptions]] = GenerateOptions
-    audio_sample_rate: ClassVar[int] = 16000
+    config_class: ClassVar[type[PipelineConfig]] = PipelineConfig
+    inputs_class: ClassVar[type[TaskInputs]] = TalkingHeadInputs
+    options_class: ClassVar[type] = GenerateOptions
+    #: what the motion model makes (facemodel.face_model.MOTION_FORMATS); the renderer must take it
+    motion_format: ClassVar[str] = "basis_coefficients"
 
-    def __init__(
-        self,
-        *,
-        face_backend: str = "mediapipe",
-        face_backend_options: dict[str, Any] | None = None,
-        renderer: str = DEFAULT_RENDERER,
-        renderer_config: Any = None,
-    ):
-        self.face_backend_name = face_backend
-        self.face_backend_options = dict(face_backend_options or {})
-        self._face_backend: FaceBackend | None = None
-        renderer_cls = RENDERERS.get(renderer)
-        if renderer_config is None:
-            renderer_config = basis_for_layout(renderer_cls.config_class(), FACE_BACKENDS.get(face_backend).layout)
-        self.renderer = renderer_cls(renderer_config)
+    def __init__(self, config: PipelineConfig | None = None):
+        self.config = config if config is not None else self.config_class()
+        if not isinstance(self.config, self.config_class):
+            raise TypeError(f"{self.name} pipeline takes a {self.config_class.__name__}, got {type(self.config).__name__}")
+        check_device(self.config.device)
 
     # -- the contract -------------------------------------------------------------------------
-    def generate(self, source_image: ImageInput, audio: AudioInput, *, seed: int | None = None, **options: Any) -> GenerationResult:
-        """Make a talking-head video of the face in `source_image` speaking `audio`.
+    def __call__(self, inputs: TaskInputs, *, seed: int | None = None, **options: Any) -> GenerationResult:
+        """Make a video from `inputs` (an instance of `inputs_class`).
 
-        source_image: a path, an (H, W, 3) uint8 RGB array, or an analysed SourceFace.
-        audio: a path, an AudioClip, or (samples, sample_rate).
-        seed: makes the result reproducible; None draws one (recorded in result.motion.meta).
+        seed: makes the result reproducible; None draws one (recorded in the provenance).
         options: see `options_class` (unknown names raise TypeError).
         """
+        if not isinstance(inputs, self.inputs_class):
+            raise TypeError(f"{self.name} pipeline takes {self.inputs_class.__name__}, got {type(inputs).__name__}")
         opts = self.parse_options(options)
-        source = self.load_source(source_image, opts)
-        clip = self.load_audio(audio)
-        seed = random_seed() if seed is None else int(seed)
-        motion = self.make_motion(source, clip, seed=seed, options=opts)
-        return GenerationResult(source=source, audio=clip, motion=motion, renderer=self.renderer)
+        inputs.validate()
+        seed = random_seed() if seed is None else check_seed(seed)
+        result = self.run(inputs, seed=seed, options=opts)
+        result.provenance = self.provenance(inputs, seed, opts)
+        return result
+
+    def generate(self, *inputs: Any, seed: int | None = None, **options: Any) -> GenerationResult:
+        """`pipe(inputs_class(*inputs), seed=seed, **options)`: e.g. generate(image, audio)."""
+        return self(self.inputs_class(*inputs), seed=seed, **options)
 
     @abstractmethod
-    def make_motion(self, source: SourceFace, clip: AudioClip, *, seed: int, options: GenerateOptions) -> MotionSequence:
-        """The method-specific part: a MotionSequence for this face and audio."""
+    def run(self, inputs: TaskInputs, *, seed: int, options: Any) -> GenerationResult:
+        """The method itself, on validated inputs and parsed options."""
 
-    # -- shared steps -------------------------------------------------------------------------
+    def check(self, inputs: TaskInputs, **options: Any) -> dict[str, Any]:
+        """Validate inputs and options as `__call__` would, without making anything (the CLI's
+        --dry-run); returns what was found, for a report."""
+        self.parse_options(options)
+        inputs.validate()
+        return {}
+
+    # -- options ------------------------------------------------------------------------------
     @classmethod
     def unknown_options(cls, options: dict[str, Any]) -> list[str]:
         """The names in `options` that this pipeline's options_class does not have, sorted."""
         return sorted(set(options) - {f.name for f in fields(cls.options_class)})
 
     @classmethod
-    def parse_options(cls, options: dict[str, Any]) -> GenerateOptions:
+    def parse_options(cls, options: dict[str, Any]) -> Any:
         unknown = cls.unknown_options(options)
         if unknown:
             known = sorted(f.name for f in fields(cls.options_class))
             raise TypeError(f"{cls.name} pipeline got unknown option(s) {unknown}; it accepts {known}")
-        opts = replace(cls.options_class(), **options)
+        return override(cls.options_class(), options, f"{cls.name} options")
+
+    # -- config, devices, provenance ------------------------------------------------------------
+    def to(self, device: str) -> "Pipeline":
+        """Move every model and the renderer to `device` ("cpu", "cuda", "cuda:1")."""
+        self.config = replace(self.config, device=check_device(device))
+        return self
+
+    def checkpoints(self) -> dict[str, Path]:
+        """Weight name -> checkpoint folder, for the weights this pipeline uses."""
+        return {}
+
+    def provenance(self, inputs: TaskInputs, seed: int, options: Any) -> Provenance:
+        from .. import __version__
+
+        given = {f.name: str(getattr(inputs, f.name)) if isinstance(getattr(inputs, f.name), (str, Path)) else "<array>"
+                 for f in inputs.input_fields() if getattr(inputs, f.name) is not None}  # fmt: skip
+        return Provenance(
+            pipeline=self.name,
+            version=__version__,
+            seed=seed,
+            options=config_dict(options),
+            inputs=given,
+            config=self.config_dict(),
+            checkpoints={name: checkpoint_hash(folder) for name, folder in sorted(self.checkpoints().items())},
+        )
+
+    def config_dict(self) -> dict[str, Any]:
+        """The config as JSON (what `load_pipeline(name, overrides=...)` rebuilds it from)."""
+        return config_dict(self.config)
+
+    def save_pretrained(self, folder: str | Path) -> Path:
+        """Write pipeline.json (name, version, config) and a copy of every checkpoint it uses
+        into `folder`; `load_pipeline(folder)` rebuilds the same pipeline anywhere."""
+        from .. import __version__
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        config = self.config_dict()
+        for name, source in self.checkpoints().items():
+            shutil.copytree(source, folder / name, dirs_exist_ok=True)
+            _set_dotted(config, self.checkpoint_fields[name], name)
+        record = {"pipeline": self.name, "version": __version__, "config": config}
+        (folder / PIPELINE_FILE).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+        return folder
+
+    #: weight name (as in `checkpoints()`) -> dotted config field holding its folder
+    checkpoint_fields: ClassVar[dict[str, str]] = {}
+
+    def warm_up(self) -> "Pipeline":
+        """Load now what the first call would load on demand (detectors, networks), so that
+        timing a call measures the work, not the loading (the batch runner calls it)."""
+        return self
+
+    def close(self) -> None:
+        """Release native resources (face detectors); the pipeline can be used again after."""
+
+    def __enter__(self) -> "Pipeline":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def _set_dotted(config: dict, dotted: str, value: Any) -> None:
+    *parents, last = dotted.split(".")
+    for key in parents:
+        config = config[key]
+    config[last] = value
+
+
+class TalkingHeadPipeline(Pipeline):
+    """Photo + speech pipelines: face analysis + audio loading (shared), a motion model (each
+    subclass's `make_motion`), the face model and a renderer (shared)."""
+
+    audio_sample_rate: ClassVar[int] = 16000
+    checkpoint_fields: ClassVar[dict[str, str]] = {"expression_basis": "face_model.basis_checkpoint"}
+
+    def __init__(self, config: PipelineConfig | None = None):
+        super().__init__(config)
+        cfg = self.config
+        backend_cls = FACE_BACKENDS.get(cfg.face_backend)
+        self._face_backend: FaceBackend | None = None
+        self.face_model = FaceModel(cfg.face_model, layout=backend_cls.layout)
+        renderer_cls = RENDERERS.get(cfg.renderer)
+        check_motion_format(cfg.renderer, renderer_cls, self.name, self.motion_format)
+        renderer_config = override(renderer_cls.config_class(), cfg.renderer_config, f"renderer_config ({cfg.renderer})")
+        self.renderer: Renderer = renderer_cls(renderer_config, self.face_model, cfg.device)
+
+    def run(self, inputs: TalkingHeadInputs, *, seed: int, options: GenerateOptions) -> GenerationResult:
+        source = self.load_source(inputs.image, options)
+        clip = self.load_audio(inputs.audio)
+        motion = self.make_motion(source, clip, seed=seed, options=options)
+        return GenerationResult(source=source, audio=clip, motion=motion, renderer=self.renderer)
+
+    def check(self, inputs: TalkingHeadInputs, **options: Any) -> dict[str, Any]:
+        """Also reads the image (finding the face) and decodes the audio."""
+        super().check(inputs, **options)
+        opts = self.parse_options(options)
+        source = self.load_source(inputs.image, opts)
+        clip = self.load_audio(inputs.audio)
+        x0, y0, x1, y1 = (int(round(v)) for v in source.box)
+        return {"image": f"{source.size[1]}x{source.size[0]} with a face at ({x0}, {y0})-({x1}, {y1})",
+                "audio": f"{clip.duration:.2f} s", "frames": clip.num_frames(opts.fps)}  # fmt: skip
+
+    @abstractmethod
+    def make_motion(self, source: SourceFace, clip: AudioClip, *, seed: int, options: GenerateOptions) -> MotionSequence:
+        """The method-specific part: a MotionSequence for this face and audio."""
+
+    @classmethod
+    def parse_options(cls, options: dict[str, Any]) -> GenerateOptions:
+        opts = super().parse_options(options)
         if not 1 <= opts.fps <= 120:
             raise InputError(f"fps must be between 1 and 120, got {opts.fps:g}")
         if opts.max_size < 32:
             raise InputError(f"max_size must be at least 32 pixels, got {opts.max_size}")
+        if opts.face_index < 0:
+            raise InputError(f"face_index must be 0 or more, got {opts.face_index}")
         return opts
+
+    def to(self, device: str) -> "TalkingHeadPipeline":
+        super().to(device)
+        self.renderer.to(device)
+        return self
+
+    def checkpoints(self) -> dict[str, Path]:
+        return self.face_model.checkpoints()
+
+    def config_dict(self) -> dict[str, Any]:
+        """With the renderer's whole resolved config, not only the changes to it."""
+        return {**super().config_dict(), "renderer_config": config_dict(self.renderer.config)}
+
+    def warm_up(self) -> "TalkingHeadPipeline":
+        self.face_backend  # noqa: B018 (the property loads the detector)
+        return self
 
     @property
     def face_backend(self) -> FaceBackend:
         if self._face_backend is None:
-            self._face_backend = FACE_BACKENDS.get(self.face_backend_name)(**self.face_backend_options)
+            options = {"weights_dir": self.config.face_backend_weights} if self.config.face_backend_weights else {}
+            self._face_backend = FACE_BACKENDS.get(self.config.face_backend)(**options)
         return self._face_backend
 
     def load_source(self, source_image: ImageInput, options: GenerateOptions) -> SourceFace:
@@ -156,3 +303,4 @@ class Pipeline(ABC):
         if self._face_backend is not None:
             self._face_backend.close()
             self._face_backend = None
+

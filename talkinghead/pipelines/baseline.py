@@ -3,32 +3,48 @@ rendered by the training-free warp renderer."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, field
+from pathlib import Path
 
-from ..face.frame import canonical_shape
-from ..face.layout import get_layout
 from ..motion.baseline import BaselineMotion, BaselineMotionConfig
 from ..types import AudioClip, MotionSequence, SourceFace
-from .base import GenerateOptions, Pipeline
+from .base import GenerateOptions, TalkingHeadPipeline
+from .config import PipelineConfig
 
 
-class BaselinePipeline(Pipeline):
+@dataclass(frozen=True)
+class BaselineConfig(PipelineConfig):
+    motion: BaselineMotionConfig = field(default_factory=BaselineMotionConfig)
+
+
+class BaselinePipeline(TalkingHeadPipeline):
     name = "baseline"
-    config_class = BaselineMotionConfig
+    config_class = BaselineConfig
+    checkpoint_fields = {**TalkingHeadPipeline.checkpoint_fields, "audio2exp": "motion.audio2exp_checkpoint"}
 
-    def __init__(self, config: BaselineMotionConfig | None = None, **kwargs: Any):
-        super().__init__(**kwargs)
-        self.motion_model = BaselineMotion(config)
+    def __init__(self, config: BaselineConfig | None = None):
+        super().__init__(config)
+        self.motion_model = BaselineMotion(self.config.motion, self.config.device)
+
+    def to(self, device: str) -> "BaselinePipeline":
+        super().to(device)
+        self.motion_model.to(device)
+        return self
+
+    def warm_up(self) -> "BaselinePipeline":
+        super().warm_up()
+        self.motion_model.warm_up()
+        return self
+
+    def checkpoints(self) -> dict[str, Path]:
+        return {**super().checkpoints(), **self.motion_model.checkpoints()}
 
     def make_motion(self, source: SourceFace, clip: AudioClip, *, seed: int, options: GenerateOptions) -> MotionSequence:
-        layout = get_layout(source.layout)
-        _, canonical = canonical_shape(source.landmarks, layout)
-        own = self.renderer.basis.estimate(canonical, layout)
         return self.motion_model(
             clip,
             options.fps,
-            self.renderer.basis,
-            own,
+            self.face_model.basis,
+            self.face_model.own_expression(source),
             seed=seed,
             still=options.still,
             expression_scale=options.expression_scale,

@@ -5,17 +5,17 @@ shared warp renderer. One input, many natural videos: change the seed, or `diver
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
 
 import numpy as np
 
 from ..errors import InputError
-from ..face.frame import canonical_shape
-from ..face.layout import get_layout
+from ..io.checkpoint import resolve_checkpoint
 from ..motion.baseline import BaselineMotion, BaselineMotionConfig
-from ..motion.osm import OSMNet
+from ..motion.osm import CHECKPOINT_NAME, OSMNet
 from ..types import AudioClip, MotionSequence, SourceFace
-from .base import GenerateOptions, Pipeline
+from .base import GenerateOptions, TalkingHeadPipeline
+from .config import PipelineConfig
 
 MAX_DIVERSITY = 3.0
 
@@ -40,40 +40,64 @@ class OSMMotionConfig:
     deg for 1.9-2.7 deg asked, while real clips read 1.4-3.6 (yaw and roll read in range)."""
 
 
-class OSMPipeline(Pipeline):
-    name = "osm"
-    config_class = OSMMotionConfig
-    options_class = OSMOptions
+@dataclass(frozen=True)
+class OSMConfig(PipelineConfig):
+    motion: OSMMotionConfig = field(default_factory=OSMMotionConfig)
 
-    def __init__(self, config: OSMMotionConfig | None = None, **kwargs: Any):
-        super().__init__(**kwargs)
-        self.config = config or OSMMotionConfig()
-        self.face_motion = BaselineMotion(self.config.face)
+
+class OSMPipeline(TalkingHeadPipeline):
+    name = "osm"
+    config_class = OSMConfig
+    options_class = OSMOptions
+    checkpoint_fields = {
+        **TalkingHeadPipeline.checkpoint_fields,
+        "audio2exp": "motion.face.audio2exp_checkpoint",
+        "osm": "motion.checkpoint",
+    }
+
+    def __init__(self, config: OSMConfig | None = None):
+        super().__init__(config)
+        self.face_motion = BaselineMotion(self.config.motion.face, self.config.device)
         self._net: OSMNet | None = None
 
     @property
     def net(self) -> OSMNet:
         if self._net is None:
-            self._net = OSMNet.load(self.config.checkpoint)
+            self._net = OSMNet.load(self.config.motion.checkpoint, device=self.config.device)
         return self._net
 
+    def to(self, device: str) -> "OSMPipeline":
+        super().to(device)
+        self.face_motion.to(device)
+        if self._net is not None:
+            self._net.to(device)
+        return self
+
+    def warm_up(self) -> "OSMPipeline":
+        super().warm_up()
+        self.face_motion.warm_up()
+        self.net  # noqa: B018 (the property loads the network)
+        return self
+
+    def checkpoints(self) -> dict[str, Path]:
+        own = {"osm": resolve_checkpoint(self.config.motion.checkpoint, CHECKPOINT_NAME)}
+        return {**super().checkpoints(), **self.face_motion.checkpoints(), **own}
+
     @classmethod
-    def parse_options(cls, options: dict[str, Any]) -> OSMOptions:
+    def parse_options(cls, options: dict) -> OSMOptions:
         opts = super().parse_options(options)
         if not 0.0 <= opts.diversity <= MAX_DIVERSITY:
             raise InputError(f"diversity must be between 0 and {MAX_DIVERSITY:g}, got {opts.diversity:g}")
         return opts
 
     def make_motion(self, source: SourceFace, clip: AudioClip, *, seed: int, options: OSMOptions) -> MotionSequence:
-        layout = get_layout(source.layout)
-        _, canonical = canonical_shape(source.landmarks, layout)
-        own = self.renderer.basis.estimate(canonical, layout)
         motion = self.face_motion(
-            clip, options.fps, self.renderer.basis, own, seed=seed, still=True, expression_scale=options.expression_scale
-        )
+            clip, options.fps, self.face_model.basis, self.face_model.own_expression(source),
+            seed=seed, still=True, expression_scale=options.expression_scale,
+        )  # fmt: skip
         if not options.still:
             rotation, translation = self.net.sample(clip, options.fps, seed=seed, diversity=options.diversity)
-            motion.rotation[:] = rotation[: len(motion)] * np.asarray(self.config.pose_gain, np.float32)
+            motion.rotation[:] = rotation[: len(motion)] * np.asarray(self.config.motion.pose_gain, np.float32)
             motion.translation[:] = translation[: len(motion)]
         motion.meta = {"pipeline": "osm", "seed": seed, "still": options.still, "diversity": options.diversity}
         return motion

@@ -11,7 +11,6 @@ CPU (measured faster there, see benchmarks/bench_generate.py) and grid_sample el
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 
 import cv2
@@ -19,12 +18,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..face.frame import FaceFrame, canonical_shape
+from ..facemodel.frame import FaceFrame, canonical_shape
 from ..face.layout import LandmarkLayout, get_layout
 from ..face.rotation import rotation_matrix
-from ..motion.basis import ExpressionBasis
-from ..motion.geometric_basis import inner_lip_gap
-from ..registry import EXPRESSION_BASES
+from ..errors import InputError
+from ..facemodel.basis import ExpressionBasis
+from ..facemodel.face_model import FaceModel
+from ..facemodel.geometric_basis import inner_lip_gap
 from ..types import MotionSequence, RenderedChunk, SourceFace
 from .base import Renderer
 from .eyelids import LidStyle, paint_eyelid
@@ -43,29 +43,24 @@ MIN_EXTRA_GAP = 0.03
 
 @dataclass(frozen=True)
 class WarpRendererConfig:
-    basis: str = "learned"
-    """Expression basis (registry name): "learned" (PCA of real faces, MediaPipe landmarks;
-    pipelines switch to "geometric" for other landmark layouts) or "geometric"."""
     flow: FlowGridConfig = field(default_factory=FlowGridConfig)
     newton_iterations: int = 5
     """Newton steps of the flow inversion; cells still unsolved after them (residual over half
     a pixel, only inside wide-stretched mouths) are filled from their neighbours."""
-    pivot: tuple[float, float, float] = (0.0, 0.6, 1.1)
-    """Head rotation centre in canonical units from the landmark centroid: below and behind
-    the face, near the top of the neck."""
     paint_mouth: bool = True
     paint_eyelids: bool = True
-    device: str = "cpu"
-    cpu_threads: int = 1
-    """torch and OpenCV threads while rendering on CPU. The per-frame work is small; measured
-    on a 2-core machine, handing it to a second thread costs more than it gains, and the video
-    encoder runs on the other core meanwhile."""
     interpolation: str = "bicubic"
     """"bicubic" or "bilinear" resampling of the photo. Bilinear is about 3x faster but, at
     sub-pixel shifts, blurs the face (measured: face sharpness 0.48 of the photo's vs 0.76 for
     bicubic on a grainy portrait)."""
     warp_backend: str = "auto"
     """"cv2" (cv2.remap), "torch" (grid_sample), or "auto": cv2 on CPU, torch on GPU."""
+
+    def __post_init__(self) -> None:
+        if self.warp_backend not in ("auto", "cv2", "torch"):
+            raise InputError(f"warp_backend must be 'auto', 'cv2' or 'torch', not {self.warp_backend!r}")
+        if self.interpolation not in CV2_INTERPOLATION:
+            raise InputError(f"interpolation must be one of {', '.join(sorted(CV2_INTERPOLATION))}, not {self.interpolation!r}")
 
 
 @dataclass
@@ -94,39 +89,26 @@ def mouth_paint_strength(target_gap: float, source_gap: float) -> float:
     return float(need * np.clip((target_gap - source_gap) / MIN_EXTRA_GAP, 0.0, 1.0))
 
 
-@contextlib.contextmanager
-def cpu_threads(count: int):
-    """Run a block with `count` torch and OpenCV CPU threads, restoring the settings after."""
-    previous = torch.get_num_threads(), cv2.getNumThreads()
-    torch.set_num_threads(count)
-    cv2.setNumThreads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous[0])
-        cv2.setNumThreads(previous[1])
-
-
 class WarpRenderer(Renderer):
     config_class = WarpRendererConfig
 
-    def __init__(self, config: WarpRendererConfig | None = None):
-        self.config = config or WarpRendererConfig()
-        self.basis: ExpressionBasis = EXPRESSION_BASES.get(self.config.basis)()
-        self.device = torch.device(self.config.device)
+    def __init__(self, config: WarpRendererConfig | None, face_model: FaceModel, device: str = "cpu"):
+        super().__init__(config, face_model, device)
+        self.to(device)
+
+    def to(self, device: str) -> "WarpRenderer":
+        super().to(device)
+        self.torch_device = torch.device(device)
         backend = self.config.warp_backend
-        if backend not in ("auto", "cv2", "torch"):
-            raise ValueError(f"warp_backend must be 'auto', 'cv2' or 'torch', not {backend!r}")
-        self.use_cv2 = backend == "cv2" or (backend == "auto" and self.device.type == "cpu")
-        if self.config.interpolation not in CV2_INTERPOLATION:
-            raise ValueError(f"interpolation must be one of {sorted(CV2_INTERPOLATION)}, not {self.config.interpolation!r}")
+        self.use_cv2 = backend == "cv2" or (backend == "auto" and self.torch_device.type == "cpu")
+        return self
 
     @property
-    def expression_names(self) -> tuple[str, ...]:
-        return self.basis.names
+    def basis(self) -> ExpressionBasis:
+        return self.face_model.basis
 
     def _float64(self, array) -> torch.Tensor:
-        return torch.as_tensor(np.asarray(array), dtype=torch.float64, device=self.device)
+        return torch.as_tensor(np.asarray(array), dtype=torch.float64, device=self.torch_device)
 
     def prepare(self, source: SourceFace) -> PreparedFace:
         layout = get_layout(source.layout)
@@ -138,7 +120,7 @@ class WarpRenderer(Renderer):
         base = np.stack(np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)), axis=-1)
         image_tensor = None
         if not self.use_cv2:
-            image_tensor = torch.from_numpy(source.image).permute(2, 0, 1)[None].float().to(self.device)
+            image_tensor = torch.from_numpy(source.image).permute(2, 0, 1)[None].float().to(self.torch_device)
         as_tensor = self._float64
         return PreparedFace(
             source=source,
@@ -147,8 +129,8 @@ class WarpRenderer(Renderer):
             canonical=as_tensor(canonical),
             expression_deltas=as_tensor(self.basis.deltas(canonical, layout)),
             eyelid_deltas=as_tensor(self.basis.eyelid_deltas(canonical, layout)),
-            control=torch.as_tensor(control, device=self.device),
-            grid=grid.to(self.device),
+            control=torch.as_tensor(control, device=self.torch_device),
+            grid=grid.to(self.torch_device),
             source_gap=inner_lip_gap(canonical, layout),
             mouth_style=MouthStyle.from_source(source.image, source.landmarks, layout),
             lid_style=LidStyle.from_source(source.image, source.landmarks, layout, up=-frame.rotation[:2, 1]),
@@ -170,7 +152,7 @@ class WarpRenderer(Renderer):
         """(B, N, 3) canonical targets -> (B, N, 3) pixel coordinates after head pose."""
         as_tensor = self._float64
         rotation = rotation_matrix(as_tensor(motion.rotation))
-        pivot = as_tensor(self.config.pivot)
+        pivot = as_tensor(self.face_model.pivot)
         turned = (q - pivot) @ rotation.transpose(1, 2) + pivot
         turned = turned * as_tensor(motion.scale)[:, None, None]
         frame = prep.frame
@@ -178,13 +160,7 @@ class WarpRenderer(Renderer):
         shift = as_tensor(motion.translation) * frame.scale
         return pixels + torch.nn.functional.pad(shift, (0, 1))[:, None, :]
 
-    def render(self, prepared: PreparedFace, motion: MotionSequence, start: int = 0) -> RenderedChunk:
-        if self.device.type != "cpu":
-            return self._render(prepared, motion, start)
-        with cpu_threads(self.config.cpu_threads):
-            return self._render(prepared, motion, start)
-
-    def _render(self, prep: PreparedFace, motion: MotionSequence, start: int) -> RenderedChunk:
+    def render(self, prep: PreparedFace, motion: MotionSequence, start: int = 0) -> RenderedChunk:
         q = self.canonical_targets(prep, motion)
         targets = self.posed(prep, motion, q)
         source_xy = self._float64(prep.source.landmarks[:, :2])
@@ -213,9 +189,9 @@ class WarpRenderer(Renderer):
                 masks[i] = cv2.resize(np.minimum(np.linalg.norm(flow, axis=2), 1.0), (w, h), interpolation=cv2.INTER_LINEAR)
             return frames, masks
         full = F.interpolate(backward, size=(h, w), mode="bilinear", align_corners=False)
-        base = torch.as_tensor(prep.base_map, device=self.device)
+        base = torch.as_tensor(prep.base_map, device=self.torch_device)
         coords = base[None] + full.permute(0, 2, 3, 1)
-        scale = torch.tensor([2.0 / w, 2.0 / h], device=self.device)
+        scale = torch.tensor([2.0 / w, 2.0 / h], device=self.torch_device)
         grid = (coords + 0.5) * scale - 1.0
         image = prep.image_tensor.expand(len(full), -1, -1, -1)
         warped = F.grid_sample(image, grid, mode=self.config.interpolation, padding_mode="border", align_corners=False)

@@ -23,8 +23,8 @@ from ..audio.mel import MelConfig, audio_windows
 from ..errors import InputError
 from ..eval.metrics import pearson
 from ..motion.audio2exp import Audio2Exp, Audio2ExpConfig
-from ..motion.geometric_basis import inner_lip_gap
-from ..motion.learned_basis import LearnedBasis
+from ..facemodel.geometric_basis import inner_lip_gap
+from ..facemodel.learned_basis import LearnedBasis
 from ..motion.tracked import analyse_track
 from ..types import AudioClip
 from .videos import TalkingClip

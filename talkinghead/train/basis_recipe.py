@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..face.layout import get_layout
-from ..motion.learned_basis import LearnedBasis, fit_learned_basis
+from ..facemodel.learned_basis import LearnedBasis, fit_learned_basis
 from ..motion.tracked import analyse_track
 from .videos import TalkingClip
 

@@ -92,7 +92,7 @@ def train_basis_command(args, clips, started: float) -> int:
 def train_audio2exp_command(args, clips, started: float) -> int:
     from dataclasses import replace
 
-    from ..motion.learned_basis import LearnedBasis
+    from ..facemodel.learned_basis import LearnedBasis
     from .audio2exp_recipe import Audio2ExpTrainConfig, train_audio2exp
 
     cfg = Audio2ExpTrainConfig(seed=args.seed, device=args.device)

@@ -20,6 +20,7 @@ from ..audio.mel import audio_windows
 from ..errors import InputError
 from ..motion.motion_space import MotionSpace, pose_channels
 from ..motion.osm import OSMNet, OSMNetConfig
+from ..facemodel.face_model import FaceModelConfig
 from ..motion.tracked import analyse_track, tracked_pose
 from .audio2exp_recipe import split_examples
 from .distributed import Distributed
@@ -56,7 +57,7 @@ class MotionExamples:
 
 def clip_pose(clip: TalkingClip, fps: float) -> np.ndarray:
     """(T, 5) mean-removed head pose of a tracked clip at `fps`."""
-    rotation, translation, _ = tracked_pose(analyse_track(clip.track))
+    rotation, translation, _ = tracked_pose(analyse_track(clip.track), FaceModelConfig().pivot)
     return pose_channels(rotation, translation, clip.track.fps, fps)
 
 

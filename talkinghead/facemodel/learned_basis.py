@@ -46,6 +46,7 @@ class LearnedBasis(ExpressionBasis):
 
     def __init__(self, checkpoint: str | Path | None = None):
         folder = resolve_checkpoint(checkpoint, CHECKPOINT_NAME)
+        self.checkpoint = folder
         config, tensors = load_checkpoint(folder, "learned expression basis")
         config["names"] = tuple(config["names"])
         config["explained_variance"] = tuple(config["explained_variance"])
@@ -63,7 +64,7 @@ class LearnedBasis(ExpressionBasis):
         if layout.name != self.config.layout:
             raise InputError(
                 f"the learned expression basis needs {self.config.layout} landmarks, the face has {layout.name}; "
-                "use the geometric basis (renderer basis: geometric) with this face backend"
+                "use the geometric basis (config face_model: {basis: geometric}) with this face backend"
             )
 
     def deltas(self, canonical: np.ndarray, layout: LandmarkLayout) -> np.ndarray:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .layout import LandmarkLayout
+from ..face.layout import LandmarkLayout
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,264 @@
+"""`talkinghead generate` (talking-head pipelines) and `talkinghead listen` (listener pipelines).
+
+The flags of the chosen pipeline's inputs and options come from its `inputs_class` and
+`options_class` (dataclass_flags), so `talkinghead generate --pipeline X --help` lists X's own;
+the config flags (--config, --face-backend, --renderer, --device) change its config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from .dataclass_flags import add_input_flags, add_option_flags, flag, values_of
+from .errors import InputError, TalkingHeadError
+from .pipelines.inputs import ListenerInputs, TalkingHeadInputs
+from .registry import DEFAULT_PIPELINE, FACE_BACKENDS, PIPELINES, RENDERERS
+
+
+@dataclass(frozen=True)
+class TaskCommand:
+    """One pipeline-running command: its name, the pipeline kind it runs, its default."""
+
+    command: str
+    kind: str
+    help: str
+    default: str | None
+    inputs_class: type
+    """The inputs to parse when the named pipeline is unknown or none is installed, so that
+    the command still parses and then says what is wrong in one line."""
+
+
+def pipelines_of_kind(kind: str) -> list[str]:
+    """Names of the registered pipelines of `kind` whose class imports here."""
+    names = []
+    for name in PIPELINES.names():
+        try:
+            if PIPELINES.get(name).kind == kind:
+                names.append(name)
+        except (TalkingHeadError, ImportError):
+            continue
+    return names
+
+
+def task_commands() -> tuple[TaskCommand, ...]:
+    listeners = pipelines_of_kind("listener")
+    return (
+        TaskCommand("generate", "talking_head", "make a talking-head video from a photo and a speech clip", DEFAULT_PIPELINE,
+                    TalkingHeadInputs),
+        TaskCommand("listen", "listener", "make a video of a listener (photo) responding to a speaker video",
+                    listeners[0] if listeners else None, ListenerInputs),  # fmt: skip
+    )
+
+
+def chosen_pipeline(argv: list[str], command: TaskCommand) -> str | None:
+    """The pipeline the command will run: --pipeline as typed, else the one the --config file
+    names, else the command's default. The parser needs it before parsing, to offer that
+    pipeline's own flags."""
+    typed, config = _flag_value(argv, "--pipeline"), _flag_value(argv, "--config")
+    if typed is None and config is not None:
+        from .config import load_overrides
+
+        try:
+            typed = load_overrides(config)[0]
+        except InputError:
+            pass  # reported when the command runs
+    return typed or command.default
+
+
+def _flag_value(argv: list[str], name: str) -> str | None:
+    for i, arg in enumerate(argv):
+        if arg == name and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith(name + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def add_parser(commands, command: TaskCommand, argv: list[str]) -> None:
+    name = chosen_pipeline(argv, command)
+    cls = PIPELINES.get(name) if name in PIPELINES else None
+    known = pipelines_of_kind(command.kind)
+    p = commands.add_parser(command.command, help=command.help, description=command.help + (f" (pipeline: {name})" if cls else ""))
+    p.set_defaults(task=command)
+    p.add_argument("--pipeline", default=None, help=f"one of: {', '.join(known) or 'none installed yet'} (default: {command.default})")
+    if cls is not None:
+        add_input_flags(p.add_argument_group(f"inputs of the {name} pipeline"), cls.inputs_class)
+        add_option_flags(p.add_argument_group(f"options of the {name} pipeline"), cls.options_class)
+        add_foreign_flags(p, cls, known)
+    else:
+        add_input_flags(p.add_argument_group("inputs"), command.inputs_class)
+    out = p.add_argument_group("output")
+    out.add_argument("--out", required=True, help="output video (.mp4)")
+    out.add_argument("--seed", type=int, default=None, help="random seed, 0 to 4294967295 (same seed, same video)")
+    out.add_argument("--num-samples", type=int, default=1, help="write N videos with seeds SEED..SEED+N-1 (OUT becomes OUT_s<seed>.mp4)")
+    out.add_argument("--masks", default=None, help="also write the per-frame manipulation masks as a video")
+    out.add_argument("--save-motion", default=None, help="also save the generated motion (.npz)")
+    out.add_argument("--motion", default=None, help="drive the face with a saved motion (.npz) instead")
+    out.add_argument("--json", action="store_true", help="print a JSON summary (with the provenance) per video instead of a line")
+    out.add_argument("--dry-run", action="store_true", help="check inputs, options and config, then stop without rendering")
+    out.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_config_flags(p)
+
+
+FOREIGN = "foreign_"
+
+
+def add_foreign_flags(p: argparse.ArgumentParser, cls: type, known: list[str]) -> None:
+    """Hidden flags for the options and inputs other pipelines of the kind have and this one
+    lacks, so that e.g. `--pipeline baseline --diversity 1` gets a one-line error naming the
+    pipeline instead of argparse's usage dump."""
+    own = {f.name for f in fields(cls.options_class)} | {f.name for f in fields(cls.inputs_class)}
+    others = set()
+    for name in known:
+        other = PIPELINES.get(name)
+        others |= {f.name for f in fields(other.options_class)} | {f.name for f in fields(other.inputs_class)}
+    for name in sorted(others - own):
+        p.add_argument(flag(name), dest=FOREIGN + name, nargs="?", const=True, default=None, help=argparse.SUPPRESS)
+
+
+def refuse_foreign_flags(args: argparse.Namespace, pipeline_name: str) -> None:
+    for key, value in vars(args).items():
+        if key.startswith(FOREIGN) and value is not None:
+            raise InputError(f"{flag(key.removeprefix(FOREIGN))} is not an option of the {pipeline_name} pipeline")
+
+
+def add_config_flags(p: argparse.ArgumentParser) -> None:
+    """Flags that change the pipeline's config (shared with `batch`)."""
+    config = p.add_argument_group("config")
+    config.add_argument("--config", default=None, help="YAML file changing the pipeline's config (see configs/<pipeline>/)")
+    config.add_argument("--face-backend", default=None, help=f"landmark backend: one of {', '.join(FACE_BACKENDS.names())}")
+    config.add_argument("--face-backend-weights", default=None, help="folder with the face backend's weight files (face_alignment)")
+    config.add_argument("--renderer", default=None, help=f"renderer: one of {', '.join(RENDERERS.names())}")
+    config.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: the config's, cpu)")
+
+
+def config_overrides(args: argparse.Namespace) -> tuple[str | None, dict[str, Any]]:
+    """(the pipeline the --config file names, the config changes of --config and the config
+    flags of add_config_flags)."""
+    from .config import load_overrides
+
+    named, overrides = load_overrides(args.config) if args.config else (None, {})
+    flags = {"face_backend": args.face_backend, "face_backend_weights": args.face_backend_weights,
+             "renderer": args.renderer, "device": args.device}  # fmt: skip
+    return named, {**overrides, **{key: value for key, value in flags.items() if value is not None}}
+
+
+def pipeline_from_args(args: argparse.Namespace, kind: str, default: str | None):
+    """Build the pipeline that --pipeline / --config name, with the config flags applied."""
+    from .api import load_pipeline
+
+    named, overrides = config_overrides(args)
+    typed = args.pipeline
+    if named and typed and named != typed:
+        raise InputError(f"{args.config} is written for the {named} pipeline, not {typed}")
+    name = typed or named or default
+    if name is None:
+        raise InputError(f"no {kind.replace('_', '-')} pipeline is installed yet; installed: {', '.join(PIPELINES.names())}")
+    cls = PIPELINES.get(name)
+    if cls.kind != kind:
+        other = next(c.command for c in task_commands() if c.kind == cls.kind)
+        raise InputError(f"{name} is a {cls.kind.replace('_', '-')} pipeline: use `talkinghead {other}`")
+    try:
+        return load_pipeline(name, overrides=overrides)
+    except InputError as exc:
+        raise InputError(f"{args.config}: {exc}" if args.config else str(exc)) from exc
+
+
+def run(args: argparse.Namespace) -> int:
+    from .io.video import check_output_path
+
+    task: TaskCommand = args.task
+    runs = sample_runs(args)
+    for out, seed in runs:
+        check_output_path(out)
+        if args.masks:
+            check_output_path(sample_path(args.masks, seed, len(runs)))
+    with pipeline_from_args(args, task.kind, task.default) as pipeline:
+        refuse_foreign_flags(args, pipeline.name)
+        inputs = pipeline.inputs_class.from_mapping(values_of(args, pipeline.inputs_class), where="command line")
+        options = values_of(args, pipeline.options_class)
+        if args.dry_run:
+            return dry_run(pipeline, inputs, options, args)
+        for out, seed in runs:
+            generate_one(pipeline, inputs, options, args, out, seed, len(runs))
+    return 0
+
+
+def dry_run(pipeline, inputs, options: dict[str, Any], args: argparse.Namespace) -> int:
+    """Everything but motion and rendering: config, options, inputs read (faces found)."""
+    report = pipeline.check(inputs, **options)
+    if args.json:
+        print(json.dumps({"dry_run": True, "pipeline": pipeline.name, **report, "config": pipeline.config_dict()}))
+    else:
+        details = ", ".join(f"{k} {v}" for k, v in report.items())
+        print(f"ok: {pipeline.name} pipeline, {details}; nothing written (--dry-run)")
+    return 0
+
+
+def sample_runs(args: argparse.Namespace) -> list[tuple[str, int | None]]:
+    """(output path, seed) per video: one, or --num-samples with consecutive seeds."""
+    from .pipelines.base import check_seed, random_seed
+
+    if args.num_samples < 1:
+        raise InputError(f"--num-samples must be at least 1, got {args.num_samples}")
+    if args.seed is not None:
+        check_seed(args.seed)
+    if args.num_samples == 1:
+        return [(args.out, args.seed)]
+    first = random_seed() if args.seed is None else args.seed
+    return [(sample_path(args.out, first + i, args.num_samples), check_seed(first + i)) for i in range(args.num_samples)]
+
+
+def sample_path(path: str, seed: int | None, count: int) -> str:
+    """out.mp4 -> out_s<seed>.mp4 when several samples are written."""
+    if count == 1:
+        return path
+    root, dot, ext = path.rpartition(".")
+    return f"{root}_s{seed}.{ext}" if dot else f"{path}_s{seed}"
+
+
+def generate_one(pipeline, inputs, options: dict, args: argparse.Namespace, out: str, seed: int | None, count: int) -> None:
+    result = pipeline(inputs, seed=seed, **options)
+    if args.motion:
+        result = with_saved_motion(result, args.motion)
+    if args.save_motion:
+        result.motion.save(sample_path(args.save_motion, result.seed, count))
+    masks = sample_path(args.masks, seed, count) if args.masks else None
+    with progress_bar(result.num_frames, disabled=args.no_progress) as update:
+        result.save(out, masks_path=masks, progress=update)
+    if args.json:
+        print(json.dumps(result.summary(out)))
+    else:
+        print(f"wrote {out} ({result.num_frames} frames, {result.fps:g} fps, {result.audio.duration:.2f} s, seed {result.seed})")
+    sys.stdout.flush()
+
+
+def with_saved_motion(result, motion_path: str):
+    """The same result driven by a motion file; the audio is cut to the motion's length."""
+    from .types import AudioClip, MotionSequence
+
+    motion = MotionSequence.load(motion_path)
+    clip = result.audio
+    keep = min(len(clip.samples), int(round(motion.duration * clip.sample_rate)))
+    audio = AudioClip(clip.samples[:keep], clip.sample_rate, clip.path)
+    provenance = replace(result.provenance, inputs={**result.provenance.inputs, "motion": str(motion_path)})
+    return replace(result, motion=motion, audio=audio, provenance=provenance)
+
+
+class progress_bar:
+    """A tqdm bar on stderr fed with 'frames written so far'."""
+
+    def __init__(self, total: int, disabled: bool):
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, unit="frame", desc="rendering", disable=disabled, leave=False)
+
+    def __enter__(self):
+        return lambda done: self.bar.update(done - self.bar.n)
+
+    def __exit__(self, *exc) -> None:
+        self.bar.close()

@@ -1,0 +1,129 @@
+"""Typed task inputs: what a pipeline is given, as opposed to how it is asked to work (options).
+
+Each pipeline declares its `inputs_class` beside its `options_class`. The front ends build
+their fields from these dataclasses alone: the CLI a flag per field (`--image`, `--audio`,
+`--speaker-video`, ...), the demo a media component per field, batch manifests a column per
+field. A new pipeline with new inputs therefore needs no front-end code.
+
+Field metadata:
+    kind: "image", "audio", "video", "file" or "text" (how a front end asks for it; file
+        kinds are checked to exist before any work starts)
+    help: one line for the CLI's --help and the page
+    label: what it is called in the page and in messages (default: the name, spaced); the
+        CLI's help shows it before the help
+A field without a default is required.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Union
+
+import numpy as np
+
+from ..errors import InputError
+from ..types import AudioClip, SourceFace
+
+INPUT_KINDS = ("image", "audio", "video", "file", "text")
+FILE_KINDS = ("image", "audio", "video", "file")
+
+ImageInput = Union[str, Path, np.ndarray, SourceFace]
+AudioInput = Union[str, Path, AudioClip, tuple]
+PathInput = Union[str, Path]
+
+
+def input_field(kind: str, help: str, *, default: Any = dataclasses.MISSING, label: str | None = None):
+    """A dataclass field of an inputs class (see the module docstring)."""
+    assert kind in INPUT_KINDS, kind
+    metadata = {"kind": kind, "help": help, **({"label": label} if label else {})}
+    return field(default=default, metadata=metadata)
+
+
+@dataclass(frozen=True)
+class TaskInputs:
+    """Base of every inputs class: validation and conversion shared by all front ends."""
+
+    @classmethod
+    def input_fields(cls) -> list[dataclasses.Field]:
+        return list(dataclasses.fields(cls))
+
+    @classmethod
+    def required(cls) -> list[str]:
+        return [f.name for f in cls.input_fields() if f.default is dataclasses.MISSING]
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any], *, relative_to: str | Path | None = None, where: str = "inputs") -> "TaskInputs":
+        """Build from a mapping of field name -> value (a manifest row, a form). Empty strings
+        count as missing; relative paths of file fields are taken from `relative_to`."""
+        names = {f.name: f for f in cls.input_fields()}
+        unknown = sorted(set(values) - set(names))
+        if unknown:
+            raise InputError(f"{where}: unknown input(s) {unknown}; this pipeline takes {', '.join(names)}")
+        given = {}
+        for name, value in values.items():
+            if value is None or (isinstance(value, str) and not value.strip()):
+                continue
+            if names[name].metadata.get("kind") in FILE_KINDS and isinstance(value, (str, Path)) and relative_to is not None:
+                value = _resolve(value, relative_to)
+            given[name] = value
+        missing = [name for name in cls.required() if name not in given]
+        if missing:
+            raise InputError(f"{where}: missing input(s) {', '.join(missing)}")
+        return cls(**given)
+
+    def validate(self) -> None:
+        """InputError naming the first file input that does not exist (before any work)."""
+        for f in self.input_fields():
+            value = getattr(self, f.name)
+            if f.metadata.get("kind") in FILE_KINDS and isinstance(value, (str, Path)):
+                if not Path(value).expanduser().exists():
+                    raise InputError(f"{value}: {f.name.replace('_', ' ')} not found")
+
+    def file_paths(self) -> dict[str, str]:
+        """Field name -> path, for the inputs given as files (provenance, messages)."""
+        return {f.name: str(getattr(self, f.name)) for f in self.input_fields()
+                if isinstance(getattr(self, f.name), (str, Path))}  # fmt: skip
+
+
+def _resolve(value: str | Path, folder: str | Path) -> str:
+    path = Path(str(value).strip()).expanduser()
+    return str(path if path.is_absolute() else Path(folder) / path)
+
+
+@dataclass(frozen=True)
+class TalkingHeadInputs(TaskInputs):
+    """One face photo and one speech clip (baseline, osm).
+
+    image: a path, an (H, W, 3) uint8 RGB array or an analysed SourceFace.
+    audio: a path, an AudioClip or (samples, sample_rate).
+    """
+
+    image: ImageInput = input_field("image", "jpg, png, webp", label="face photo")
+    audio: AudioInput = input_field("audio", "wav, flac, mp3, m4a, ogg, or a video with sound", label="speech")
+
+
+@dataclass(frozen=True)
+class PoseControlInputs(TalkingHeadInputs):
+    """A talking head whose head pose is given (OPT): a reference video whose pose is followed,
+    and/or pose curves (CSV or JSON of yaw/pitch/roll per frame or keyframes)."""
+
+    pose_video: PathInput | None = input_field("video", "reference video whose head pose the face follows", default=None)
+    pose: PathInput | None = input_field("file", "pose curves: CSV or JSON of yaw/pitch/roll (and translation) per frame or keyframes", default=None)
+
+
+@dataclass(frozen=True)
+class ListenerInputs(TaskInputs):
+    """A listener's face photo and the video of the speaker they respond to (MFR-Net)."""
+
+    image: ImageInput = input_field("image", "jpg, png, webp", label="listener photo")
+    speaker_video: PathInput = input_field("video", "video of the speaker, with sound, that the listener responds to")
+
+
+@dataclass(frozen=True)
+class DubbingInputs(TaskInputs):
+    """A video of a speaking face and new speech for it (dubbing, lip re-sync)."""
+
+    video: PathInput = input_field("video", "video of the face to re-voice")
+    audio: AudioInput = input_field("audio", "the new speech")
