@@ -79,7 +79,7 @@ class TaskInputs:
             value = getattr(self, f.name)
             if f.metadata.get("kind") in FILE_KINDS and isinstance(value, (str, Path)):
                 if not Path(value).expanduser().exists():
-                    raise InputError(f"{value}: {f.name.replace('_', ' ')} not found")
+                    raise InputError(f"{value}: {f.metadata.get('label', f.name.replace('_', ' '))} not found")
 
     def file_paths(self) -> dict[str, str]:
         """Field name -> path, for the inputs given as files (provenance, messages)."""
