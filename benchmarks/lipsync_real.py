@@ -1,6 +1,7 @@
 """Lip sync on real talking clips: the first frame driven by the clip's own audio, against the clip.
 
-    python benchmarks/lipsync_real.py CLIP.mp4 [CLIP.mp4 ...] [--mouth audio2exp loudness] [--json OUT]
+    python benchmarks/lipsync_real.py CLIP.mp4 [CLIP.mp4 ...] [--mouth content audio2exp loudness]
+                                      [--articulation DIR] [--json OUT]
 
 For every clip and mouth model (the baseline pipeline's `mouth` setting), the first frame is
 animated with the clip's audio (head kept still, so only the mouth differs), and dlib's 68-point
@@ -9,6 +10,9 @@ inner-lip gap is measured on the generated and on the real video. Reported per c
   r_energy   best Pearson r of the generated opening with the audio's log-energy within +-2 frames
   lag        that best lag in frames (positive: the mouth moves after the sound)
   silent_open  mean generated opening over frames the audio marks silent (0 = closed)
+  std_ratio  std of the generated opening / std of the real one (1 = as much articulation)
+--articulation: an articulation table to use for the content mouth (e.g. one fitted with
+`talkinghead train articulation --hold-out ...` without the clips' people).
 The real video's own figures are printed as the row "real". Needs the eval extra.
 """
 
@@ -45,6 +49,7 @@ def measures(opening: np.ndarray, energy: np.ndarray, silent: np.ndarray, real: 
     if real is not None:
         m = min(n, len(real))
         out["r_real"] = metrics.pearson(opening[:m], real[:m])
+        out["std_ratio"] = float(np.nanstd(opening[:m]) / max(np.nanstd(real[:m]), 1e-9))
     return out
 
 
@@ -52,7 +57,7 @@ def first_frame(path: str) -> np.ndarray:
     return next(iter(read_video(path)))
 
 
-def evaluate_clip(path: str, mouths: list[str], workdir: Path) -> dict[str, dict[str, float]]:
+def evaluate_clip(path: str, mouths: list[str], workdir: Path, articulation: str | None = None) -> dict[str, dict[str, float]]:
     info = probe_video(path)
     clip = load_audio(path)
     real = mouth_series(path)
@@ -61,9 +66,10 @@ def evaluate_clip(path: str, mouths: list[str], workdir: Path) -> dict[str, dict
     rows = {"real": measures(real, energy, silent, None)}
     image = first_frame(path)
     for mouth in mouths:
-        # The loudness mouth drives the geometric basis' jaw_open.
-        face_model = {"basis": "learned" if mouth == "audio2exp" else "geometric"}
-        pipeline = load_pipeline("baseline", overrides={"motion": {"mouth": mouth}, "face_model": face_model})
+        # The loudness mouth drives the geometric basis' jaw_open, as it always did.
+        face_model = {"basis": "geometric" if mouth == "loudness" else "learned"}
+        motion = {"mouth": mouth, **({"articulation_checkpoint": articulation} if articulation else {})}
+        pipeline = load_pipeline("baseline", overrides={"motion": motion, "face_model": face_model})
         try:
             result = pipeline.generate(image, clip, seed=0, fps=info.fps, still=True)
         finally:
@@ -77,22 +83,26 @@ def evaluate_clip(path: str, mouths: list[str], workdir: Path) -> dict[str, dict
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("clips", nargs="+")
-    parser.add_argument("--mouth", nargs="+", default=["audio2exp", "loudness"])
+    parser.add_argument("--mouth", nargs="+", default=["content", "audio2exp", "loudness"])
+    parser.add_argument("--articulation", default=None, help="articulation checkpoint folder for the content mouth (default: shipped)")
     parser.add_argument("--json", default=None, help="also write the figures here")
     args = parser.parse_args()
     started = time.time()
     report = {"machine": machine_summary(), "clips": {}}
     with tempfile.TemporaryDirectory() as tmp:
         for path in args.clips:
-            report["clips"][Path(path).stem] = evaluate_clip(path, args.mouth, Path(tmp))
+            report["clips"][Path(path).stem] = evaluate_clip(path, args.mouth, Path(tmp), args.articulation)
     report["seconds"] = time.time() - started
-    print(f"{'clip':12} {'mouth':10} {'r_real':>7} {'r_energy':>8} {'lag':>4} {'silent_open':>11}")
+    print(f"settings: mouths {args.mouth}, articulation {args.articulation or 'shipped'}, head still, seed 0")
+    print(f"{'clip':18} {'mouth':10} {'r_real':>7} {'std_ratio':>9} {'r_energy':>8} {'lag':>4} {'silent_open':>11}")
     for name, rows in report["clips"].items():
         for mouth, m in rows.items():
-            print(f"{name:12} {mouth:10} {m.get('r_real', float('nan')):7.2f} {m['r_energy']:8.2f} {m['lag']:4d} {m['silent_open']:11.3f}")
+            print(f"{name:18} {mouth:10} {m.get('r_real', float('nan')):7.2f} {m.get('std_ratio', float('nan')):9.2f} "
+                  f"{m['r_energy']:8.2f} {m['lag']:4d} {m['silent_open']:11.3f}")  # fmt: skip
     for mouth in args.mouth:
         values = [rows[mouth]["r_real"] for rows in report["clips"].values()]
-        print(f"mean r_real {mouth}: {np.mean(values):.2f}")
+        ratios = [rows[mouth]["std_ratio"] for rows in report["clips"].values()]
+        print(f"mean r_real {mouth}: {np.mean(values):.2f} (min {np.min(values):.2f}), mean std_ratio {np.mean(ratios):.2f}")
     print(f"({report['seconds']:.0f} s, {report['machine']})")
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1) + "\n")

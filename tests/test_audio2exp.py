@@ -101,11 +101,11 @@ def test_shipped_checkpoints_load_offline():
 
 
 def test_baseline_mouth_follows_speech_and_closes_in_silence(source_face):
-    from talkinghead.motion.baseline import BaselineMotion
+    from talkinghead.motion.baseline import BaselineMotion, BaselineMotionConfig
 
     clip = AudioClip(syllables(3.0, pause=(1.0, 2.0)), 16000)
     basis = LearnedBasis()
-    targets, columns, _ = BaselineMotion().mouth_targets(clip, 25.0, basis)
+    targets, columns, _ = BaselineMotion(BaselineMotionConfig(mouth="audio2exp")).mouth_targets(clip, 25.0, basis)
     gap_per_unit = np.array([basis.opening[c] for c in columns])
     opening = targets @ gap_per_unit / (gap_per_unit @ gap_per_unit)  # along the opening direction
     speech, pause = opening[:25], opening[30:45]

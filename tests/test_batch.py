@@ -112,7 +112,7 @@ def test_the_row_hash_follows_what_makes_the_video(media, tmp_path):
 @pytest.mark.parametrize(
     "lines, needle",
     [
-        (["image,audio,speaker", "face.png,speech.wav,x"], "row 1: unknown column(s) 'speaker'; the osm pipeline takes image, audio, fps"),
+        (["image,audio,speaker", "face.png,speech.wav,x"], "row 1: unknown column(s) 'speaker'; the osm pipeline takes image, audio, transcript, fps"),
         (["image,audio,fps", "face.png,speech.wav,10", "face.png,speech.wav,ten"], "row 2: fps: expected float, got 'ten'"),
         (["image,audio,fps", "face.png,speech.wav,500"], "row 1: fps must be between 1 and 120"),
         (["image,audio,still", "face.png,speech.wav,maybe"], "row 1: still: expected true or false"),

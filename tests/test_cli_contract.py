@@ -148,3 +148,34 @@ def test_listen_without_a_listener_pipeline_and_generate_with_one(monkeypatch, t
     monkeypatch.setitem(PIPELINES._loaded, "fake_listener", FakeListener)
     assert main(["generate", "--pipeline", "fake_listener", *argv]) == 2
     assert "use `talkinghead listen`" in capsys.readouterr().err
+
+
+SPOKEN = ("Hello, and welcome to talking head. One photo and one voice clip are all it needs. "
+          "Watch the lips follow every word, while the head moves and the eyes blink.")  # demos/make_examples.py
+
+
+def test_mouth_option_and_transcript(tmp_path):
+    """--mouth picks what moves the lips per call; a transcript is aligned for the content mouth."""
+    from talkinghead.api import load_pipeline
+    from talkinghead.pipelines.inputs import TalkingHeadInputs
+
+    from .conftest import DEMO_SPEECH
+
+    (tmp_path / "words.txt").write_text(SPOKEN + "\n")
+    with load_pipeline("baseline") as pipe:
+        plain = TalkingHeadInputs(str(DEMO_IMAGE), str(DEMO_SPEECH))
+        content = pipe(plain, seed=0, fps=10.0, still=True)
+        aligned = pipe(TalkingHeadInputs(str(DEMO_IMAGE), str(DEMO_SPEECH), transcript=str(tmp_path / "words.txt")), seed=0, fps=10.0, still=True)
+        loudness = pipe(plain, seed=0, fps=10.0, still=True, mouth="loudness")
+    assert content.motion.meta["mouth"] == "content" and loudness.motion.meta["mouth"] == "loudness"
+    assert "articulation" in content.provenance.checkpoints and "articulation" not in loudness.provenance.checkpoints
+    assert aligned.provenance.inputs["transcript"].endswith("words.txt")
+    assert not np.allclose(content.motion.expression, aligned.motion.expression)  # other phone timings
+    assert not np.allclose(content.motion.expression, loudness.motion.expression)
+    assert np.corrcoef(content.motion.expression[:, 0], aligned.motion.expression[:, 0])[0, 1] > 0.5  # the same words
+
+
+def test_mouth_flag_choices(tmp_path, audio, capsys):
+    assert "--mouth {content,audio2exp,loudness}" in help_text(["generate", "--help"], capsys)
+    assert main(["generate", "--image", str(DEMO_IMAGE), "--audio", audio, "--out", str(tmp_path / "o.mp4"),
+                 "--mouth", "loudness", "--transcript", "hello", "--dry-run"]) == 0  # fmt: skip

@@ -148,7 +148,8 @@ class Stub:
 
 
 def test_inputs_become_widgets_with_label_kind_and_help():
-    image, audio = input_widgets(TalkingHeadInputs)
+    image, audio, transcript = input_widgets(TalkingHeadInputs)
+    assert transcript.kind == "text" and not transcript.required
     assert (image.name, image.kind, image.label, image.required) == ("image", "image", "face photo", True)
     assert image.title == "Face photo — jpg, png, webp"
     assert audio.kind == "audio" and audio.label == "speech" and audio.help.startswith("wav")
@@ -161,8 +162,8 @@ def test_inputs_become_widgets_with_label_kind_and_help():
 
 def test_a_tab_shows_the_union_of_its_pipelines_inputs():
     union = tab_inputs({"osm": Stub(TalkingHeadInputs), "opt": Stub(PoseControlInputs), "noted": Stub(NotedInputs)})
-    assert [w.name for w in union] == ["image", "audio", "pose_video", "pose", "script", "curves"]
-    assert [w.required for w in union] == [True, True, False, False, True, False]
+    assert [w.name for w in union] == ["image", "audio", "transcript", "pose_video", "pose", "script", "curves"]
+    assert [w.required for w in union] == [True, True, False, False, False, True, False]
 
 
 def test_missing_required_inputs_are_asked_for_by_their_label():

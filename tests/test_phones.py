@@ -19,7 +19,7 @@ from talkinghead.audio.phones import (
     PhoneConfig,
     PhoneSegment,
     align_transcript,
-    decoder_pool,
+    new_decoder,
     phone_features,
     recognize_phones,
 )
@@ -65,9 +65,9 @@ def spoken(segments: list[PhoneSegment]) -> list[str]:
 
 def pronunciations(word: str) -> list[list[str]]:
     """Every CMU dictionary pronunciation of `word` ("word", "word(2)", ...)."""
-    with decoder_pool("align", PhoneConfig()).borrow() as decoder:
-        names = [word] + [f"{word}({i})" for i in range(2, 6)]
-        return [p.split() for p in (decoder.lookup_word(n) for n in names) if p]
+    decoder = new_decoder("align", PhoneConfig())
+    names = [word] + [f"{word}({i})" for i in range(2, 6)]
+    return [p.split() for p in (decoder.lookup_word(n) for n in names) if p]
 
 
 def test_recognized_phones_cover_the_clip_and_are_plausible(speech):
@@ -113,8 +113,8 @@ def test_alignment_helpers():
     assert kept_units(units, 600, config) == units[:3]
     assert kept_units(units[:1], 100, config) == units[:1]
     assert kept_units([("<sil>", 0, 99)], 100, config) == []
-    with decoder_pool("align", PhoneConfig()).borrow() as decoder:
-        assert even_phones(decoder, [("hello", 10, 49)]) == [("HH", 10, 19), ("AH", 20, 29), ("L", 30, 39), ("OW", 40, 49)]
+    decoder = new_decoder("align", PhoneConfig())
+    assert even_phones(decoder, [("hello", 10, 49)]) == [("HH", 10, 19), ("AH", 20, 29), ("L", 30, 39), ("OW", 40, 49)]
     with pytest.raises(InputError, match="unknown_words"):
         PhoneConfig(unknown_words="guess")
 
@@ -200,3 +200,13 @@ def test_import_loads_no_model():
     code = "import sys, talkinghead.audio.phones, talkinghead.audio.alignment; print('pocketsphinx' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "False"
+
+
+def test_results_do_not_depend_on_earlier_calls():
+    """A decoder keeps state between utterances: every call must start from a fresh one."""
+    from .conftest import syllables
+
+    silence = AudioClip(np.zeros(32000, np.float32), 16000)
+    first = recognize_phones(silence)
+    recognize_phones(AudioClip(syllables(2.0), 16000))
+    assert recognize_phones(silence) == first == [PhoneSegment("SIL", 0.0, 2.0)]

@@ -31,7 +31,7 @@ from .phones import (
     PhoneSegment,
     clip_at_16k,
     decode,
-    decoder_pool,
+    new_decoder,
     frames_to_segments,
     pause_frame,
     recognize_phones,
@@ -80,12 +80,12 @@ def align_words(clip: AudioClip, text: str, config: PhoneConfig = PhoneConfig())
     words = transcript_words(text)
     if not words:
         raise InputError("the transcript contains no words")
-    with decoder_pool("align", config).borrow() as decoder:
-        words = dictionary_words(decoder, words, config)
-        if len(samples) < 4 * FRAME_SAMPLES:  # too short for even one word: silence
-            return tidy([], duration)
-        units, aligned_frames = word_pass(decoder, samples, words, config)
-        segments = [seg for piece in pieces(units, config) for seg in piece_phones(decoder, samples, piece)]
+    decoder = new_decoder("align", config)
+    words = dictionary_words(decoder, words, config)
+    if len(samples) < 4 * FRAME_SAMPLES:  # too short for even one word: silence
+        return tidy([], duration)
+    units, aligned_frames = word_pass(decoder, samples, words, config)
+    segments = [seg for piece in pieces(units, config) for seg in piece_phones(decoder, samples, piece)]
     if aligned_frames * FRAME_SAMPLES < len(samples) - FRAME_SAMPLES:
         segments += recognized_rest(clip, aligned_frames, config)
     return tidy(segments, duration)

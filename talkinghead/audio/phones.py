@@ -7,21 +7,16 @@ clip + text --align_transcript--> [PhoneSegment] (sharper timing; see alignment.
 Everything runs offline on the en-us acoustic model, phone language model and CMU dictionary
 that ship inside the pocketsphinx 5.1.1 wheel, at about 0.05 s per second of audio on one core
 here (benchmarks/phones_speed.py). Nothing is loaded at import: the first call creates a
-decoder that later calls reuse (measured here: 0.02 s and 6 MB for phone recognition, 0.13 s
-and 28 MB with the CMU dictionary for alignment). A pocketsphinx decoder
-is not thread-safe, so concurrent calls (the web demo's threads) each borrow their own from a pool.
+decoder of its own (measured here: 0.02 s and 6 MB for phone recognition, 0.13 s and 28 MB with
+the CMU dictionary for alignment), so results never depend on earlier calls and concurrent
+calls (the web demo's threads) never share one.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import queue
-import threading
-import time
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 
@@ -94,8 +89,12 @@ def model_paths() -> dict[str, str]:
     }
 
 
-def _new_decoder(kind: str, config: PhoneConfig):
-    """A pocketsphinx Decoder for "allphone" (phone recognition) or "align" (forced alignment)."""
+def new_decoder(kind: str, config: PhoneConfig):
+    """A fresh pocketsphinx Decoder for "allphone" (phone recognition) or "align" (forced
+    alignment). Every call gets its own: a decoder carries state from one utterance to the next
+    (measured: 2 s of silence decoded as SIL, but as SIL F SIL after a burst of noise), so a
+    shared one would make a clip's phones depend on what was decoded before; creating one
+    takes 0.02 s (0.13 s with the dictionary)."""
     import pocketsphinx
 
     paths = model_paths()
@@ -105,44 +104,6 @@ def _new_decoder(kind: str, config: PhoneConfig):
         # No dictionary: phone search needs none, and loading it is 90% of the time and memory.
         return pocketsphinx.Decoder(allphone=paths["allphone"], dict=None, lw=config.language_weight, **common)
     return pocketsphinx.Decoder(dict=paths["dict"], **common)
-
-
-class _DecoderPool:
-    """Idle decoders of one kind; each thread borrows its own, so calls never share one."""
-
-    def __init__(self, kind: str, config: PhoneConfig):
-        self.kind, self.config = kind, config
-        self._idle: queue.SimpleQueue = queue.SimpleQueue()
-
-    @contextmanager
-    def borrow(self) -> Iterator[object]:
-        try:
-            decoder = self._idle.get_nowait()
-        except queue.Empty:
-            started = time.perf_counter()
-            decoder = _new_decoder(self.kind, self.config)
-            log.info("pocketsphinx %s decoder loaded in %.2f s", self.kind, time.perf_counter() - started)
-        try:
-            yield decoder
-        except InputError:  # raised before any decoding: the decoder is fine
-            self._idle.put(decoder)
-            raise
-        # Not returned after other errors: the decoder may be stuck inside an utterance.
-        self._idle.put(decoder)
-
-
-_POOLS: dict[tuple, _DecoderPool] = {}
-_POOLS_LOCK = threading.Lock()
-
-
-def decoder_pool(kind: str, config: PhoneConfig) -> _DecoderPool:
-    """The process-wide pool of decoders of `kind` ("allphone" or "align") with `config`'s
-    decoder settings. It holds as many decoders as calls have ever run at once."""
-    key = (kind, config.language_weight, config.beam)  # chunking settings need no new decoder
-    with _POOLS_LOCK:
-        if key not in _POOLS:
-            _POOLS[key] = _DecoderPool(kind, config)
-        return _POOLS[key]
 
 
 def clip_at_16k(clip: AudioClip) -> np.ndarray:
@@ -256,10 +217,10 @@ def recognize_phones(clip: AudioClip, config: PhoneConfig = PhoneConfig()) -> li
     samples = clip_at_16k(clip)
     duration = len(samples) / SAMPLE_RATE
     segments: list[PhoneSegment] = []
-    with decoder_pool("allphone", config).borrow() as decoder:
-        for first, end in chunk_bounds(samples, config):
-            if end - first >= 4 * FRAME_SAMPLES:  # fewer frames than the feature window: silence
-                segments += frames_to_segments(decode(decoder, to_pcm(samples[first:end])), first // FRAME_SAMPLES)
+    decoder = new_decoder("allphone", config)  # one for all chunks of this clip
+    for first, end in chunk_bounds(samples, config):
+        if end - first >= 4 * FRAME_SAMPLES:  # fewer frames than the feature window: silence
+            segments += frames_to_segments(decode(decoder, to_pcm(samples[first:end])), first // FRAME_SAMPLES)
     return tidy(segments, duration)
 
 

@@ -127,7 +127,8 @@ def _file(gr, widget: InputWidget, common: dict):
 
 
 def _text(gr, widget: InputWidget, common: dict):
-    return gr.Textbox(info=widget.help or None, **common)
+    # value="": an empty box is a given (empty) value, so API clients need not send optional text
+    return gr.Textbox(value="", info=widget.help or None, **common)
 
 
 COMPONENT_FACTORIES = {"image": _image, "audio": _audio, "video": _video, "file": _file, "text": _text}

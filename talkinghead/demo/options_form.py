@@ -188,7 +188,11 @@ def _number(gr, widget: OptionWidget, common: dict):
 
 
 def _choice(gr, widget: OptionWidget, common: dict):
-    return gr.Dropdown(choices=list(widget.choices), value=widget.default, **common)
+    choices = [(str(c), c) for c in widget.choices]
+    if widget.optional and widget.default is None:
+        # An explicit empty entry: the pipeline's own default, and a value API clients need not send.
+        return gr.Dropdown(choices=[("(default)", "")] + choices, value="", **common)
+    return gr.Dropdown(choices=choices, value=widget.default, **common)
 
 
 def _numbers(gr, widget: OptionWidget, common: dict):

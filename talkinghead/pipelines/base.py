@@ -20,7 +20,7 @@ import shutil
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
@@ -53,6 +53,11 @@ class GenerateOptions:
     expression_scale: float = field(default=1.0, metadata={"help": "strength of mouth motion (1 = natural)"})
     face_index: int = field(default=0, metadata={"help": "which face to animate, 0 = the largest"})
     max_size: int = field(default=1024, metadata={"help": "downscale images whose longer side exceeds this (pixels)"})
+    mouth: Literal["content", "audio2exp", "loudness"] | None = field(
+        default=None,
+        metadata={"help": "what moves the lips: content (the speech's phones), audio2exp or loudness (for comparison); "
+                          "default: the pipeline config's (content)"},
+    )  # fmt: skip
 
 
 def random_seed() -> int:
@@ -139,8 +144,9 @@ class Pipeline(ABC):
         self.config = replace(self.config, device=check_device(device))
         return self
 
-    def checkpoints(self) -> dict[str, Path]:
-        """Weight name -> checkpoint folder, for the weights this pipeline uses."""
+    def checkpoints(self, options: Any = None) -> dict[str, Path]:
+        """Weight name -> checkpoint folder, for the weights this pipeline uses (with `options`,
+        a call's parsed options, when they choose between models)."""
         return {}
 
     def provenance(self, inputs: TaskInputs, seed: int, options: Any) -> Provenance:
@@ -155,7 +161,7 @@ class Pipeline(ABC):
             options=config_dict(options),
             inputs=given,
             config=self.config_dict(),
-            checkpoints={name: checkpoint_hash(folder) for name, folder in sorted(self.checkpoints().items())},
+            checkpoints={name: checkpoint_hash(folder) for name, folder in sorted(self.checkpoints(options).items())},
         )
 
     def config_dict(self) -> dict[str, Any]:
@@ -223,7 +229,7 @@ class TalkingHeadPipeline(Pipeline):
     def run(self, inputs: TalkingHeadInputs, *, seed: int, options: GenerateOptions) -> GenerationResult:
         source = self.load_source(inputs.image, options)
         clip = self.load_audio(inputs.audio)
-        motion = self.make_motion(source, clip, seed=seed, options=options)
+        motion = self.make_motion(source, clip, seed=seed, options=options, transcript=inputs.transcript_text())
         return GenerationResult(source=source, audio=clip, motion=motion, renderer=self.renderer)
 
     def check(self, inputs: TalkingHeadInputs, **options: Any) -> dict[str, Any]:
@@ -237,8 +243,11 @@ class TalkingHeadPipeline(Pipeline):
                 "audio": f"{clip.duration:.2f} s", "frames": clip.num_frames(opts.fps)}  # fmt: skip
 
     @abstractmethod
-    def make_motion(self, source: SourceFace, clip: AudioClip, *, seed: int, options: GenerateOptions) -> MotionSequence:
-        """The method-specific part: a MotionSequence for this face and audio."""
+    def make_motion(
+        self, source: SourceFace, clip: AudioClip, *, seed: int, options: GenerateOptions, transcript: str | None = None
+    ) -> MotionSequence:
+        """The method-specific part: a MotionSequence for this face and audio (transcript: the
+        words spoken, if the user gave them)."""
 
     @classmethod
     def parse_options(cls, options: dict[str, Any]) -> GenerateOptions:
@@ -256,7 +265,7 @@ class TalkingHeadPipeline(Pipeline):
         self.renderer.to(device)
         return self
 
-    def checkpoints(self) -> dict[str, Path]:
+    def checkpoints(self, options: Any = None) -> dict[str, Path]:
         return self.face_model.checkpoints()
 
     def config_dict(self) -> dict[str, Any]:

@@ -20,7 +20,11 @@ class BaselineConfig(PipelineConfig):
 class BaselinePipeline(TalkingHeadPipeline):
     name = "baseline"
     config_class = BaselineConfig
-    checkpoint_fields = {**TalkingHeadPipeline.checkpoint_fields, "audio2exp": "motion.audio2exp_checkpoint"}
+    checkpoint_fields = {
+        **TalkingHeadPipeline.checkpoint_fields,
+        "audio2exp": "motion.audio2exp_checkpoint",
+        "articulation": "motion.articulation_checkpoint",
+    }
 
     def __init__(self, config: BaselineConfig | None = None):
         super().__init__(config)
@@ -36,10 +40,12 @@ class BaselinePipeline(TalkingHeadPipeline):
         self.motion_model.warm_up()
         return self
 
-    def checkpoints(self) -> dict[str, Path]:
-        return {**super().checkpoints(), **self.motion_model.checkpoints()}
+    def checkpoints(self, options=None) -> dict[str, Path]:
+        return {**super().checkpoints(), **self.motion_model.checkpoints(getattr(options, "mouth", None))}
 
-    def make_motion(self, source: SourceFace, clip: AudioClip, *, seed: int, options: GenerateOptions) -> MotionSequence:
+    def make_motion(
+        self, source: SourceFace, clip: AudioClip, *, seed: int, options: GenerateOptions, transcript: str | None = None
+    ) -> MotionSequence:
         return self.motion_model(
             clip,
             options.fps,
@@ -48,4 +54,6 @@ class BaselinePipeline(TalkingHeadPipeline):
             seed=seed,
             still=options.still,
             expression_scale=options.expression_scale,
+            mouth=options.mouth,
+            transcript=transcript,
         )

@@ -98,10 +98,27 @@ class TalkingHeadInputs(TaskInputs):
 
     image: a path, an (H, W, 3) uint8 RGB array or an analysed SourceFace.
     audio: a path, an AudioClip or (samples, sample_rate).
+    transcript: optional words spoken (or a .txt file of them); the content mouth aligns them.
     """
 
     image: ImageInput = input_field("image", "jpg, png, webp", label="face photo")
     audio: AudioInput = input_field("audio", "wav, flac, mp3, m4a, ogg, or a video with sound", label="speech")
+    transcript: str | None = input_field(
+        "text", "the words spoken, or a .txt file of them (English): aligned to the speech for sharper lip timing", default=None
+    )
+
+    def transcript_text(self) -> str | None:
+        """The transcript's words: the text itself, or the contents of the file it names."""
+        if self.transcript is None or not str(self.transcript).strip():
+            return None
+        text = str(self.transcript).strip()
+        path = Path(text).expanduser()
+        if len(text) < 4096 and path.suffix.lower() == ".txt":
+            try:
+                return path.read_text(encoding="utf-8").strip() or None
+            except (OSError, UnicodeDecodeError) as exc:
+                raise InputError(f"{text}: cannot read the transcript ({exc.__class__.__name__})") from None
+        return text
 
 
 @dataclass(frozen=True)

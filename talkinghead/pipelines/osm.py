@@ -52,6 +52,7 @@ class OSMPipeline(TalkingHeadPipeline):
     checkpoint_fields = {
         **TalkingHeadPipeline.checkpoint_fields,
         "audio2exp": "motion.face.audio2exp_checkpoint",
+        "articulation": "motion.face.articulation_checkpoint",
         "osm": "motion.checkpoint",
     }
 
@@ -79,9 +80,9 @@ class OSMPipeline(TalkingHeadPipeline):
         self.net  # noqa: B018 (the property loads the network)
         return self
 
-    def checkpoints(self) -> dict[str, Path]:
+    def checkpoints(self, options=None) -> dict[str, Path]:
         own = {"osm": resolve_checkpoint(self.config.motion.checkpoint, CHECKPOINT_NAME)}
-        return {**super().checkpoints(), **self.face_motion.checkpoints(), **own}
+        return {**super().checkpoints(), **self.face_motion.checkpoints(getattr(options, "mouth", None)), **own}
 
     @classmethod
     def parse_options(cls, options: dict) -> OSMOptions:
@@ -90,10 +91,12 @@ class OSMPipeline(TalkingHeadPipeline):
             raise InputError(f"diversity must be between 0 and {MAX_DIVERSITY:g}, got {opts.diversity:g}")
         return opts
 
-    def make_motion(self, source: SourceFace, clip: AudioClip, *, seed: int, options: OSMOptions) -> MotionSequence:
+    def make_motion(
+        self, source: SourceFace, clip: AudioClip, *, seed: int, options: OSMOptions, transcript: str | None = None
+    ) -> MotionSequence:
         motion = self.face_motion(
             clip, options.fps, self.face_model.basis, self.face_model.own_expression(source),
-            seed=seed, still=True, expression_scale=options.expression_scale,
+            seed=seed, still=True, expression_scale=options.expression_scale, mouth=options.mouth, transcript=transcript,
         )  # fmt: skip
         if not options.still:
             rotation, translation = self.net.sample(clip, options.fps, seed=seed, diversity=options.diversity)

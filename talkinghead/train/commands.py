@@ -3,6 +3,7 @@
     talkinghead train expression-basis --videos DIR --out checkpoints/expression_pca
     talkinghead train audio2exp --videos DIR --out checkpoints/audio2exp [--basis DIR] [--device cuda]
     talkinghead train osm --videos DIR --out checkpoints/osm [--device cuda]
+    talkinghead train articulation --videos DIR --out checkpoints/articulation [--hold-out NAME ...]
     torchrun --nproc_per_node N -m talkinghead train osm ...   (data-parallel, see distributed.py)
 
 Each video is tracked once; tracks are cached in DIR/.talkinghead-cache (or --cache).
@@ -27,6 +28,7 @@ def add_parser(commands) -> None:
         ("expression-basis", "the PCA expression basis"),
         ("audio2exp", "the audio-to-expression model"),
         ("osm", "OSM-Net's motion space and audio-to-motion model"),
+        ("articulation", "the articulation table (phone -> mouth shape, CPU, minutes)"),
     ):
         m = models.add_parser(name, help=f"learn {text}")
         m.add_argument("--videos", required=True, help="folder of talking videos with their own audio (mp4, mov, ...)")
@@ -40,6 +42,10 @@ def add_parser(commands) -> None:
     audio2exp = models.choices["audio2exp"]
     audio2exp.add_argument("--basis", default=None, help="expression basis checkpoint (default: the shipped checkpoints/expression_pca)")
     audio2exp.add_argument("--val-clips", type=int, default=None, help="whole clips held out for validation")
+    articulation = models.choices["articulation"]
+    articulation.add_argument("--basis", default=None, help="expression basis checkpoint (default: the shipped checkpoints/expression_pca)")
+    articulation.add_argument("--hold-out", nargs="+", default=[], metavar="NAME", help="clips or people to leave out (every clip of the person)")
+    articulation.add_argument("--phone-cache", default=None, help="where to cache recognised phones (default: the track cache)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,7 +56,12 @@ def run(args: argparse.Namespace) -> int:
     logging.getLogger("talkinghead").setLevel(logging.INFO)
     started = time.time()
     clips = load_talking_clips(args.videos, args.cache)
-    recipes = {"expression-basis": train_basis_command, "audio2exp": train_audio2exp_command, "osm": train_osm_command}
+    recipes = {
+        "expression-basis": train_basis_command,
+        "audio2exp": train_audio2exp_command,
+        "osm": train_osm_command,
+        "articulation": train_articulation_command,
+    }
     return recipes[args.model](args, clips, started)
 
 
@@ -126,4 +137,20 @@ def train_osm_command(args, clips, started: float) -> int:
         return 0
     out = save_trained(model, report, args.out, started)
     print(f"wrote {out}: motion space explains {report['explained_total']:.0%} of the windows' variance ({report['total_seconds']:.0f} s)")
+    return 0
+
+
+def train_articulation_command(args, clips, started: float) -> int:
+    import numpy as np
+
+    from ..facemodel.learned_basis import LearnedBasis
+    from .articulation_recipe import articulation_card, train_articulation
+
+    cache = args.phone_cache or args.cache or str(Path(args.videos) / ".talkinghead-cache")
+    model, report = train_articulation(clips, LearnedBasis(args.basis), hold_out=args.hold_out, phone_cache=cache)
+    out = save_trained(model, report, args.out, started)
+    (out / "CARD.md").write_text(articulation_card(report, args.videos, out / "CARD.md"))
+    r = report["train_gap_r"]
+    print(f"wrote {out}: {len(r)} clips, offset {report['offset']:+.3f} s, gain {report['gain']:.2f}, "
+          f"training lip-gap r {np.mean(list(r.values())):.2f} ({report['total_seconds']:.0f} s)")
     return 0
