@@ -41,6 +41,7 @@ def load_pipeline(
 def _saved_pipeline(folder: Path) -> tuple[str, dict[str, Any]]:
     """(pipeline name, config with its checkpoint folders made absolute) of a saved pipeline."""
     from .pipelines.base import PIPELINE_FILE
+    from .pipelines.config import dotted_parent
 
     try:
         record = json.loads((folder / PIPELINE_FILE).read_text())
@@ -48,10 +49,7 @@ def _saved_pipeline(folder: Path) -> tuple[str, dict[str, Any]]:
     except (OSError, ValueError, KeyError) as exc:
         raise InputError(f"{folder}: not a saved talkinghead pipeline ({exc.__class__.__name__}: {exc})") from None
     for dotted in PIPELINES.get(name).checkpoint_fields.values():
-        *parents, last = dotted.split(".")
-        section = config
-        for key in parents:
-            section = section[key]
+        section, last = dotted_parent(config, dotted)
         if section.get(last) is not None and not Path(section[last]).is_absolute():
             section[last] = str(folder / section[last])
     return name, config

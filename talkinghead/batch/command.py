@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
 
 from ..generate_command import add_config_flags, config_overrides
 from ..registry import DEFAULT_PIPELINE

@@ -34,7 +34,7 @@ from ..io.image import limit_size, load_image
 from ..registry import FACE_BACKENDS, RENDERERS
 from ..render.base import Renderer, check_motion_format
 from ..types import AudioClip, MotionSequence, SourceFace
-from .config import PipelineConfig, check_device, config_dict
+from .config import PipelineConfig, check_device, config_dict, dotted_parent
 from .inputs import AudioInput, ImageInput, TalkingHeadInputs, TaskInputs
 from .output import GenerationResult, Provenance
 
@@ -178,7 +178,8 @@ class Pipeline(ABC):
         config = self.config_dict()
         for name, source in self.checkpoints().items():
             shutil.copytree(source, folder / name, dirs_exist_ok=True)
-            _set_dotted(config, self.checkpoint_fields[name], name)
+            section, field_name = dotted_parent(config, self.checkpoint_fields[name])
+            section[field_name] = name
         record = {"pipeline": self.name, "version": __version__, "config": config}
         (folder / PIPELINE_FILE).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
         return folder
@@ -199,13 +200,6 @@ class Pipeline(ABC):
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
-
-
-def _set_dotted(config: dict, dotted: str, value: Any) -> None:
-    *parents, last = dotted.split(".")
-    for key in parents:
-        config = config[key]
-    config[last] = value
 
 
 class TalkingHeadPipeline(Pipeline):
@@ -234,8 +228,8 @@ class TalkingHeadPipeline(Pipeline):
 
     def check(self, inputs: TalkingHeadInputs, **options: Any) -> dict[str, Any]:
         """Also reads the image (finding the face) and decodes the audio."""
-        super().check(inputs, **options)
         opts = self.parse_options(options)
+        inputs.validate()
         source = self.load_source(inputs.image, opts)
         clip = self.load_audio(inputs.audio)
         x0, y0, x1, y1 = (int(round(v)) for v in source.box)

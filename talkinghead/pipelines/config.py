@@ -47,6 +47,14 @@ def check_device(device: str) -> str:
     return device
 
 
+def dotted_parent(config: dict[str, Any], dotted: str) -> tuple[dict[str, Any], str]:
+    """(the section of a config dict holding the field `dotted`, e.g. "motion.face.x", its last name)."""
+    *parents, last = dotted.split(".")
+    for key in parents:
+        config = config[key]
+    return config, last
+
+
 def config_dict(config: Any) -> dict[str, Any]:
     """A JSON-ready dict of a config dataclass (tuples become lists)."""
     return _jsonable(dataclasses.asdict(config))
