@@ -30,7 +30,8 @@ from talkinghead.eval import metrics
 from talkinghead.facemodel.geometric_basis import OPEN_UNIT
 from talkinghead.facemodel.learned_basis import LearnedBasis
 from talkinghead.info import machine_summary
-from talkinghead.motion.articulation import ArticulationConfig, fit_articulation, std_ratio
+from talkinghead.eval.metrics import std_ratio
+from talkinghead.motion.articulation import ArticulationConfig, fit_articulation
 from talkinghead.motion.baseline import BaselineMotion, BaselineMotionConfig
 from talkinghead.train.articulation_recipe import (
     OTHER_LANGUAGES_OR_NOISE,

@@ -49,7 +49,7 @@ def measures(opening: np.ndarray, energy: np.ndarray, silent: np.ndarray, real: 
     if real is not None:
         m = min(n, len(real))
         out["r_real"] = metrics.pearson(opening[:m], real[:m])
-        out["std_ratio"] = float(np.nanstd(opening[:m]) / max(np.nanstd(real[:m]), 1e-9))
+        out["std_ratio"] = metrics.std_ratio(opening[:m], real[:m])
     return out
 
 

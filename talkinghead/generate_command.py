@@ -147,15 +147,20 @@ def config_overrides(args: argparse.Namespace) -> tuple[str | None, dict[str, An
     return named, {**overrides, **{key: value for key, value in flags.items() if value is not None}}
 
 
+def pipeline_name(args: argparse.Namespace, named: str | None, default: str | None) -> str | None:
+    """--pipeline as typed, else the pipeline the --config file names, else `default`;
+    InputError when the two given disagree."""
+    if named and args.pipeline and named != args.pipeline:
+        raise InputError(f"{args.config} is written for the {named} pipeline, not {args.pipeline}")
+    return args.pipeline or named or default
+
+
 def pipeline_from_args(args: argparse.Namespace, kind: str, default: str | None):
     """Build the pipeline that --pipeline / --config name, with the config flags applied."""
     from .api import load_pipeline
 
     named, overrides = config_overrides(args)
-    typed = args.pipeline
-    if named and typed and named != typed:
-        raise InputError(f"{args.config} is written for the {named} pipeline, not {typed}")
-    name = typed or named or default
+    name = pipeline_name(args, named, default)
     if name is None:
         raise InputError(f"no {kind.replace('_', '-')} pipeline is installed yet; installed: {', '.join(PIPELINES.names())}")
     cls = PIPELINES.get(name)

@@ -14,7 +14,7 @@ import argparse
 import json
 import sys
 
-from ..generate_command import add_config_flags, config_overrides
+from ..generate_command import add_config_flags, config_overrides, pipeline_name
 from ..registry import DEFAULT_PIPELINE
 
 EXIT_ROWS_FAILED = 1
@@ -43,9 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from .runner import run_batch
 
     named, overrides = config_overrides(args)
-    if named and args.pipeline and named != args.pipeline:
-        raise InputError(f"{args.config} is written for the {named} pipeline, not {args.pipeline}")
-    default = args.pipeline or named or DEFAULT_PIPELINE
+    default = pipeline_name(args, named, DEFAULT_PIPELINE)
     PIPELINES.get(default)  # an unknown --pipeline is reported as such, not as row 1's
     try:
         check_seed(args.seed)

@@ -284,6 +284,14 @@ def pearson(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.sum(x * y) / denominator) if denominator > 0 else float("nan")
 
 
+def std_ratio(predicted: np.ndarray, real: np.ndarray) -> float:
+    """std(predicted) / std(real) over the frames both have (NaN where real has no spread):
+    1 = as much motion as the real one."""
+    n = min(len(predicted), len(real))
+    real_std = float(np.nanstd(real[:n]))
+    return float(np.nanstd(predicted[:n])) / real_std if real_std > 0 else float("nan")
+
+
 # ---------------------------------------------------------------- reconstruction
 
 

@@ -36,7 +36,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
 from ..errors import InputError
-from ..eval.metrics import lagged_correlation, pearson
+from ..eval.metrics import lagged_correlation, pearson, std_ratio
 from ..io.checkpoint import load_checkpoint, resolve_checkpoint, save_checkpoint
 
 CHECKPOINT_NAME = "articulation"
@@ -371,10 +371,3 @@ def model_gap(model: Articulation, example: ArticulationExample, offset: float) 
         return model.lip_gap(model(example.segments, len(example.gaps), example.fps))
     finally:
         model.offset = saved
-
-
-def std_ratio(predicted: np.ndarray, real: np.ndarray) -> float:
-    """std(predicted) / std(real) over the frames both have."""
-    n = min(len(predicted), len(real))
-    real_std = float(np.nanstd(real[:n]))
-    return float(np.nanstd(predicted[:n])) / real_std if real_std > 0 else float("nan")

@@ -147,6 +147,16 @@ def tracked_pose(tracked: TrackedFace, pivot: tuple[float, float, float], refere
     return angles.astype(np.float32), shift[:, :2].astype(np.float32), scale.astype(np.float32)
 
 
+def tracked_mouth(tracked: TrackedFace, basis, names) -> tuple[np.ndarray, np.ndarray]:
+    """The mouth of a tracked clip as training targets: (T, K) float64 absolute coefficients
+    of the basis coefficients `names` (0 = the clip's closed-mouth neutral) and (T,) its
+    inner-lip gap change from the neutral, canonical units (IOD)."""
+    columns = [basis.index(n) for n in names]
+    coefficients = basis.project(tracked.deformations, tracked.neutral, tracked.layout)[:, columns]
+    gaps = np.array([inner_lip_gap(d, tracked.layout) for d in tracked.deformations])
+    return coefficients.astype(np.float64), gaps
+
+
 def tracked_motion(tracked: TrackedFace, face_model: FaceModel, reference: int = 0) -> MotionSequence:
     """A MotionSequence that replays the tracked clip relative to frame `reference`: driving
     that frame's photo with it reproduces the clip; driving another photo transfers the

@@ -21,11 +21,10 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..errors import InputError
-from ..facemodel.geometric_basis import inner_lip_gap
 from ..facemodel.learned_basis import LearnedBasis
 from ..io.atomic import write_atomically
 from ..motion.articulation import Articulation, ArticulationConfig, ArticulationExample, Segment, fit_articulation
-from ..motion.tracked import analyse_track
+from ..motion.tracked import analyse_track, tracked_mouth
 from ..types import AudioClip
 from .videos import TalkingClip
 
@@ -88,11 +87,9 @@ def mouth_names(basis: LearnedBasis) -> tuple[str, ...]:
 def clip_example(clip: TalkingClip, basis: LearnedBasis, names: Sequence[str], phone_cache=None, recognise=None) -> ArticulationExample:
     """Targets, tracked lip gap and phones of one clip."""
     tracked = analyse_track(clip.track)
-    columns = [basis.index(n) for n in names]
-    coefficients = basis.project(tracked.deformations, tracked.neutral, tracked.layout)[:, columns]
-    gaps = np.array([inner_lip_gap(d, tracked.layout) for d in tracked.deformations])
+    coefficients, gaps = tracked_mouth(tracked, basis, names)
     segments = clip_phones(clip.audio, clip.name, phone_cache, recognise)
-    return ArticulationExample(clip.name, segments, coefficients.astype(np.float64), gaps, float(tracked.fps))
+    return ArticulationExample(clip.name, segments, coefficients, gaps, float(tracked.fps))
 
 
 def prepare_examples(clips: list[TalkingClip], basis: LearnedBasis, phone_cache=None, recognise=None) -> list[ArticulationExample]:

@@ -23,9 +23,8 @@ from ..audio.mel import MelConfig, audio_windows
 from ..errors import InputError
 from ..eval.metrics import pearson
 from ..motion.audio2exp import Audio2Exp, Audio2ExpConfig
-from ..facemodel.geometric_basis import inner_lip_gap
 from ..facemodel.learned_basis import LearnedBasis
-from ..motion.tracked import analyse_track
+from ..motion.tracked import analyse_track, tracked_mouth
 from ..types import AudioClip
 from .videos import TalkingClip
 
@@ -69,13 +68,12 @@ class ClipExamples:
 
 def clip_examples(clip: TalkingClip, basis: LearnedBasis, names: tuple[str, ...], mel: MelConfig, rng, variants: int, snr) -> ClipExamples:
     tracked = analyse_track(clip.track)
-    coefficients = basis.project(tracked.deformations, tracked.neutral, tracked.layout)
-    columns = [basis.index(n) for n in names]
+    coefficients, gaps = tracked_mouth(tracked, basis, names)
     variants_audio = [clip.audio] + [with_noise(clip.audio, rng, snr) for _ in range(variants)]
     windows = [audio_windows(a, tracked.fps, mel) for a in variants_audio]
     t = min(len(windows[0]), len(coefficients))
-    gaps = np.array([inner_lip_gap(d, tracked.layout) for d in tracked.deformations[:t]])
-    return ClipExamples(clip.name, clip.audio, tracked.fps, [w[:t] for w in windows], torch.from_numpy(coefficients[:t, columns]), gaps)
+    targets = torch.from_numpy(coefficients[:t].astype(np.float32))  # project() gives float32
+    return ClipExamples(clip.name, clip.audio, tracked.fps, [w[:t] for w in windows], targets, gaps[:t])
 
 
 def with_noise(clip: AudioClip, rng: np.random.Generator, snr_db: tuple[float, float]) -> AudioClip:
