@@ -1,12 +1,13 @@
 """Leave-one-person-out cross-validation of the articulation table on real talking clips.
 
-    python benchmarks/articulation_cross_validation.py ../shared/data/talking [--cache DIR] [--set anticipation_s=0.12 ...] [--json OUT]
+    python benchmarks/articulation_cross_validation.py ../shared/data/talking [--cache DIR] [--set anticipation_s=0.12 ...] [--no-v2] [--json OUT]
 
 For every English person (clips of one person are held out together) the table is fitted on the
 other people's English clips and predicts the held-out clips' mouth from their recognised
 phones. Measured in landmark space on the tracked faces (no rendering): the inner-lip gap of
 the predicted coefficients against the tracked inner-lip gap. Mouths compared:
   articulation  this model (the held-out person never seen)
+  v2            articulation sized by audio2exp v2 (mel-stream gain), trained on the same people
   loudness      the old loudness mouth (BaselineMotion mouth "loudness": jaw opening * OPEN_UNIT)
   audio2exp     the audio2exp + loudness mouth (the default before the content mouth)
   real~loud     the tracked mouth against its own audio's loudness, for scale
@@ -33,6 +34,9 @@ from talkinghead.info import machine_summary
 from talkinghead.eval.metrics import std_ratio
 from talkinghead.motion.articulation import ArticulationConfig, fit_articulation
 from talkinghead.motion.baseline import BaselineMotion, BaselineMotionConfig
+from talkinghead.motion.audio2exp_v2 import Audio2ExpV2Config
+from talkinghead.train.audio2exp_recipe import MouthGeometry
+from talkinghead.train.audio2exp_v2_recipe import Audio2ExpV2TrainConfig, clip_offset, fit_audio2exp_v2, gain_example, predicted_gap
 from talkinghead.train.articulation_recipe import (
     OTHER_LANGUAGES_OR_NOISE,
     is_english_training_clip,
@@ -44,7 +48,7 @@ from talkinghead.train.articulation_recipe import (
 from talkinghead.train.videos import TalkingClip, load_talking_clips
 
 MAX_LAG_S = 0.2
-MOUTHS = ("articulation", "loudness", "audio2exp", "real~loud")
+MOUTHS = ("articulation", "v2", "loudness", "audio2exp", "real~loud")
 
 
 def parse_settings(pairs: list[str]) -> ArticulationConfig:
@@ -82,7 +86,15 @@ def reference_mouths(clip: TalkingClip, fps: float, num_frames: int, basis: Lear
     return {k: np.resize(v, num_frames) if len(v) < num_frames else v[:num_frames] for k, v in out.items()}
 
 
-def evaluate(examples, clips, basis, cfg) -> dict:
+def fit_v2(train, model, by_name, geometry):
+    """audio2exp v2 trained on the fold's training clips (each at its own offset)."""
+    config = Audio2ExpV2Config()
+    items = [gain_example(e, by_name[e.name].audio, model, config, clip_offset(e, model)) for e in train]
+    v2, _ = fit_audio2exp_v2(items, geometry, config, Audio2ExpV2TrainConfig())
+    return v2, config
+
+
+def evaluate(examples, clips, basis, cfg, with_v2: bool = True) -> dict:
     names = mouth_names(basis)
     columns = [basis.index(n) for n in names]
     english = [e for e in examples if is_english_training_clip(e.name)]
@@ -94,8 +106,10 @@ def evaluate(examples, clips, basis, cfg) -> dict:
         folds[person] = ([e for e in english if person_of(e.name) == person], train)
     folds["(all English)"] = (others, english)
     rows = {}
+    geometry = MouthGeometry.of(basis, names)
     for person, (held, train) in folds.items():
         model, _ = fit_articulation(train, phone_list(), names, basis.gap_per_unit[columns], basis.opening[columns], cfg)
+        v2 = fit_v2(train, model, by_name, geometry) if with_v2 else None
         for e in held:
             clip = by_name[e.name]
             silent = metrics.silent_frames(clip.audio, e.fps, len(e.gaps))
@@ -104,6 +118,9 @@ def evaluate(examples, clips, basis, cfg) -> dict:
             rows[e.name] = {"person": person if person != "(all English)" else person_of(e.name), "other": e.name in OTHER_LANGUAGES_OR_NOISE,
                             "seconds": len(e.gaps) / e.fps, "model_offset": model.offset, "gain": model.info["gain"],
                             "articulation": measure(predicted, e.gaps, silent, e.fps)}
+            if v2 is not None:
+                item = gain_example(e, clip.audio, model, v2[1], model.offset)
+                rows[e.name]["v2"] = measure(predicted_gap(v2[0], item, basis.gap_per_unit[columns]), e.gaps, silent, e.fps)
             for mouth, series in refs.items():
                 rows[e.name][mouth] = measure(series, e.gaps, silent, e.fps)
     return rows
@@ -116,12 +133,13 @@ def nanmean(values) -> float:
 
 def print_table(rows: dict) -> None:
     head = f"{'clip':26} {'person':18} {'s':>4}"
-    for mouth in MOUTHS:
+    mouths = [m for m in MOUTHS if m in next(iter(rows.values()))]
+    for mouth in mouths:
         head += f" | {mouth:>12} r0  r_lag lag  std"
     print(head)
     for name, row in rows.items():
         line = f"{name:26} {row['person']:18} {row['seconds']:4.0f}"
-        for mouth in MOUTHS:
+        for mouth in mouths:
             m = row[mouth]
             std = f"{m['std_ratio']:4.2f}" if mouth != "real~loud" else "   -"  # loudness has no IOD scale
             line += f" | {'':>12}{m['r0']:5.2f} {m['r_lag']:5.2f} {m['lag']:+3d} {std}"
@@ -131,7 +149,7 @@ def print_table(rows: dict) -> None:
         if not chosen:
             continue
         print(f"\nmean over {label} ({len({r['person'] for r in chosen})} people, {len(chosen)} clips; clips of a person averaged first):")
-        for mouth in MOUTHS:
+        for mouth in mouths:
             per_person = {}
             for r in chosen:
                 per_person.setdefault(r["person"], []).append(r[mouth])
@@ -147,6 +165,7 @@ def main() -> None:
     parser.add_argument("--cache", default=None, help="face-track cache (default VIDEOS/.talkinghead-cache)")
     parser.add_argument("--phone-cache", default=None, help="recognised-phone cache (default: the track cache)")
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="ArticulationConfig overrides (dominance.CLASS=...)")
+    parser.add_argument("--no-v2", action="store_true", help="skip audio2exp v2 (a few seconds per fold)")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     started = time.time()
@@ -155,7 +174,7 @@ def main() -> None:
     basis = LearnedBasis()
     cache = args.phone_cache or args.cache or str(Path(args.videos) / ".talkinghead-cache")
     examples = prepare_examples(clips, basis, cache)
-    rows = evaluate(examples, clips, basis, cfg)
+    rows = evaluate(examples, clips, basis, cfg, with_v2=not args.no_v2)
     print(f"machine: {machine_summary()}")
     print(f"settings: {cfg}")
     print_table(rows)

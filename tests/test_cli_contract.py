@@ -176,6 +176,6 @@ def test_mouth_option_and_transcript(tmp_path):
 
 
 def test_mouth_flag_choices(tmp_path, audio, capsys):
-    assert "--mouth {content,audio2exp,loudness}" in help_text(["generate", "--help"], capsys)
+    assert "--mouth {content,audio2exp-v2,audio2exp,loudness}" in help_text(["generate", "--help"], capsys)
     assert main(["generate", "--image", str(DEMO_IMAGE), "--audio", audio, "--out", str(tmp_path / "o.mp4"),
                  "--mouth", "loudness", "--transcript", "hello", "--dry-run"]) == 0  # fmt: skip

@@ -116,6 +116,10 @@ def test_summary_text():
     text = summary.to_markdown()
     assert text.startswith("**1.50 s**, 10 fps, 15 frames, 320x320 px, seed 0")
     assert "**0.170**" in text and "r = n/a" in text and "100% of the frames" in text
+    assert "p/b/m" not in text and "pauses" not in text  # not measured: not shown
+    measured = LipSync(identity_distance=0.17, mouth_audio_r=0.2, lag=1, face_found=1.0, bilabials_closed=7, bilabials=9, silence_opening=0.12)
+    text = QualitySummary(1.5, 10.0, 15, 320, 320, 0, 2.0, measures=measured).to_markdown()
+    assert "**7 of 9** p/b/m" in text and "**12%** of its opening in speech" in text
 
 
 class FakeListener(BaselinePipeline):

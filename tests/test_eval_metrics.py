@@ -429,3 +429,23 @@ def test_voice_activity_on_speech_and_silence(monkeypatch):
     monkeypatch.setattr(voice, "silero_model_path", lambda: None)
     fallback = voice.voice_activity(clip, 25.0, clip.num_frames(25.0))
     assert fallback.method == "energy" and fallback.voiced.mean() > 0.4
+
+
+def test_bilabial_closures_count_closed_lips_at_p_b_m():
+    from talkinghead.audio.phones import PhoneSegment
+
+    fps = 25.0
+    mouth = np.full(50, 0.1)
+    mouth[10] = 0.0  # closed at the first M's middle (frame 10: 0.40-0.44 s)
+    mouth[31] = 0.02  # closed one frame beside the B's middle (frame 30)
+    segments = [
+        PhoneSegment("M", 0.38, 0.46),
+        PhoneSegment("AA", 0.46, 0.8),
+        PhoneSegment("B", 1.18, 1.26),
+        PhoneSegment("P", 1.58, 1.66),  # frame 40: lips open there -> not closed
+        PhoneSegment("M", 3.0, 3.1),  # past the video: not counted
+    ]
+    assert metrics.bilabial_closures(mouth, segments, fps) == (2, 3)
+    mouth[40] = np.nan  # no face at the P: not counted
+    assert metrics.bilabial_closures(mouth, segments, fps) == (2, 2)
+    assert metrics.bilabial_closures(mouth, [PhoneSegment("AA", 0.0, 1.0)], fps) == (0, 0)

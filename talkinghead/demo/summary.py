@@ -3,7 +3,8 @@
 Always: duration, frame rate, frame count, size, seed and generation time. With the eval extra
 (dlib, `pip install 'talkinghead[eval]'`) also two independent figures measured on the written
 video with dlib's landmarks and face embedding, never with the generator's own landmarks:
-identity distance to the photo and how well the mouth follows the loudness of the speech.
+identity distance to the photo, how often the lips close on the speech's p/b/m sounds, whether
+the mouth rests in silence, and how the mouth opening follows the loudness.
 """
 
 from __future__ import annotations
@@ -36,12 +37,19 @@ class LipSync:
     mouth_audio_r: best Pearson r in [-1, 1] between loudness and mouth opening over lags of
         up to MAX_LAG frames (NaN when not measurable, e.g. a silent clip); lag in frames.
     face_found: fraction of frames in which dlib found the face, in [0, 1].
+    bilabials_closed, bilabials: of the p/b/m sounds recognised in the audio (pocketsphinx),
+        how many show closed lips in the video (metrics.bilabial_closures); 0, 0 without any.
+    silence_opening: mean mouth opening over the frames the audio marks silent divided by the
+        mean over the others (near 0: the mouth rests in pauses; NaN without silence).
     """
 
     identity_distance: float
     mouth_audio_r: float
     lag: int
     face_found: float
+    bilabials_closed: int = 0
+    bilabials: int = 0
+    silence_opening: float = float("nan")
 
 
 @dataclass(frozen=True)
@@ -67,9 +75,16 @@ class QualitySummary:
                 f"- identity distance to the photo: **{_fmt(m.identity_distance, '.3f')}** "
                 "(dlib face embedding; the same person is usually below 0.6)"
             )
+            if m.bilabials:
+                lines.append(
+                    f"- lips closed on **{m.bilabials_closed} of {m.bilabials}** p/b/m sounds "
+                    "(real speakers close them on nearly all)"
+                )
+            if np.isfinite(m.silence_opening):
+                lines.append(f"- mouth opening in pauses: **{m.silence_opening:.0%}** of its opening in speech (0 % = shut)")
             lines.append(
-                f"- lip sync, mouth opening vs. loudness: **r = {_fmt(m.mouth_audio_r, '.2f')}** "
-                f"at a lag of {m.lag:+d} frames (1 = the mouth follows the speech exactly)"
+                f"- mouth opening vs. loudness: r = {_fmt(m.mouth_audio_r, '.2f')} at a lag of {m.lag:+d} frames "
+                "(real speakers read 0.0-0.4 here: lips follow the sounds, not the loudness)"
             )
             lines.append(f"- face found by dlib in {m.face_found:.0%} of the frames")
         if self.note:
@@ -100,9 +115,26 @@ def measure_video(video: str | Path, photo: np.ndarray, clip: AudioClip, fps: fl
     mouth_open = track.mouth
     energy = metrics.audio_log_energy(clip, fps, len(mouth_open))
     r, lag = metrics.lagged_correlation(energy, mouth_open, MAX_LAG)
+    closed, counted = metrics.bilabial_closures(mouth_open, recognised_phones(clip), fps)
+    silent = metrics.silent_frames(clip, fps, len(mouth_open))
+    spoken = np.nanmean(mouth_open[~silent]) if (~silent).any() else float("nan")
+    paused = np.nanmean(mouth_open[silent]) if silent.any() else float("nan")
     return LipSync(
         identity_distance=float(np.mean(distances)) if distances else float("nan"),
         mouth_audio_r=r,
         lag=lag,
         face_found=float(np.mean(np.isfinite(mouth_open))) if len(mouth_open) else 0.0,
+        bilabials_closed=closed,
+        bilabials=counted,
+        silence_opening=float(paused / spoken) if np.isfinite(paused) and spoken > 0 else float("nan"),
     )
+
+
+def recognised_phones(clip: AudioClip) -> list:
+    """The audio's phones (pocketsphinx), [] when it is not installed."""
+    try:
+        from ..audio.phones import recognize_phones
+
+        return recognize_phones(clip)
+    except ImportError:
+        return []

@@ -246,6 +246,27 @@ def silent_frames(
     return (energy < loud - below_loud_db) | (energy < floor_dbfs)
 
 
+def bilabial_closures(mouth: np.ndarray, segments, fps: float, window: int = 1, closed_share: float = 0.35) -> tuple[int, int]:
+    """(closed, counted): of the P/B/M phone segments whose middle falls on a frame with a
+    measured mouth, how many show the lips closed: the smallest opening within +-`window`
+    frames of the middle is at most `closed_share` of the median opening over the other
+    frames with a mouth (so a photo's own lip shape sets the scale).
+
+    mouth: (T,) mouth opening per frame (NaN where no face); segments: objects with .phone,
+    .start, .end in seconds (audio.phones.PhoneSegment)."""
+    mouth = np.asarray(mouth, np.float64)
+    middles = [int((s.start + s.end) / 2 * fps) for s in segments if s.phone in ("P", "B", "M")]
+    middles = [m for m in middles if m < len(mouth) and np.isfinite(mouth[m])]
+    if not middles:
+        return 0, 0
+    near = np.zeros(len(mouth), bool)
+    for m in middles:
+        near[max(0, m - window) : m + window + 1] = True
+    scale = np.nanmedian(np.where(near, np.nan, mouth)) if (~near & np.isfinite(mouth)).any() else np.nanmedian(mouth)
+    closed = sum(np.nanmin(mouth[max(0, m - window) : m + window + 1]) <= closed_share * scale for m in middles)
+    return int(closed), len(middles)
+
+
 def lagged_correlation(a: np.ndarray, b: np.ndarray, max_lag: int) -> tuple[float, int]:
     """The highest Pearson r between a[t] and b[t + lag] for lag in -max_lag..max_lag.
 

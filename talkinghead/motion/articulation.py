@@ -363,11 +363,17 @@ def fit_articulation(
     return model, report
 
 
-def model_gap(model: Articulation, example: ArticulationExample, offset: float) -> np.ndarray:
-    """(T,) the model's lip gap for an example, its phones shifted by `offset`."""
+def shapes_at_offset(model: Articulation, example: ArticulationExample, offset: float) -> np.ndarray:
+    """(T, K) the model's shapes for an example with its phones shifted by `offset` (the
+    clip's own audio-video offset instead of the model's median)."""
     saved = model.offset
     model.offset = offset
     try:
-        return model.lip_gap(model(example.segments, len(example.gaps), example.fps))
+        return model(example.segments, len(example.gaps), example.fps)
     finally:
         model.offset = saved
+
+
+def model_gap(model: Articulation, example: ArticulationExample, offset: float) -> np.ndarray:
+    """(T,) the model's lip gap for an example, its phones shifted by `offset`."""
+    return model.lip_gap(shapes_at_offset(model, example, offset))

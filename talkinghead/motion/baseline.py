@@ -26,7 +26,7 @@ from .head import HeadMotionConfig, head_motion
 
 log = logging.getLogger("talkinghead")
 
-MOUTH_MODELS = ("audio2exp", "loudness", "content")
+MOUTH_MODELS = ("content", "audio2exp-v2", "audio2exp", "loudness")
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,8 @@ class BaselineMotionConfig:
     mouth: str = "content"
     """"content" (default): mouth shapes from the speech's phones (pocketsphinx phone
     recognition, or forced alignment of a transcript, then the articulation model:
-    coarticulation, closed lips on p/b/m, closed in silence); "audio2exp": mouth shapes from the
+    coarticulation, closed lips on p/b/m, closed in silence); "audio2exp-v2": the same mouth
+    sized frame by frame from the mel stream by audio2exp v2; "audio2exp": mouth shapes from the
     learned audio-to-expression model, opened with loudness; "loudness": lip gap from loudness
     alone. content and audio2exp need the learned expression basis (MediaPipe landmarks); other
     faces get the loudness mouth on the geometric basis, with a notice. Measured on held-out
@@ -45,6 +46,9 @@ class BaselineMotionConfig:
     articulation_checkpoint: str | None = None
     """Folder of an articulation checkpoint (the content mouth); None = the shipped
     checkpoints/articulation."""
+    audio2exp_v2_checkpoint: str | None = None
+    """Folder of an audio2exp v2 checkpoint (the content mouth's gain); None = the shipped
+    checkpoints/audio2exp_v2."""
     mouth_gain: float = 0.35
     """jaw_open coefficient at the clip's loudest speech (1 = a wide-open mouth)."""
     mouth_curve: float = 0.8
@@ -63,6 +67,7 @@ class BaselineMotion:
         self.device = device
         self._audio2exp = None
         self._articulation = None
+        self._audio2exp_v2 = None
 
     @property
     def audio2exp(self):
@@ -82,17 +87,29 @@ class BaselineMotion:
             self._articulation = Articulation.load(self.config.articulation_checkpoint)
         return self._articulation
 
+    @property
+    def audio2exp_v2(self):
+        """audio2exp v2 (the content mouth's gain from the mel stream), loaded on first use."""
+        if self._audio2exp_v2 is None:
+            from .audio2exp_v2 import Audio2ExpV2
+
+            self._audio2exp_v2 = Audio2ExpV2.load(self.config.audio2exp_v2_checkpoint, device=self.device)
+        return self._audio2exp_v2
+
     def warm_up(self) -> None:
         """Load the model this mouth uses now (it loads on first use otherwise)."""
         if self.config.mouth == "audio2exp":
             self.audio2exp  # noqa: B018
-        if self.config.mouth == "content":
+        if self.config.mouth in ("content", "audio2exp-v2"):
             self.articulation  # noqa: B018
+        if self.config.mouth == "audio2exp-v2":
+            self.audio2exp_v2  # noqa: B018
 
     def to(self, device: str) -> "BaselineMotion":
         self.device = device
-        if self._audio2exp is not None:
-            self._audio2exp.to(device)
+        for model in (self._audio2exp, self._audio2exp_v2):
+            if model is not None:
+                model.to(device)
         return self
 
     def checkpoints(self, mouth: str | None = None) -> dict[str, Path]:
@@ -100,10 +117,14 @@ class BaselineMotion:
         from ..io.checkpoint import resolve_checkpoint
 
         mouth = mouth or self.config.mouth
-        if mouth == "content":
+        if mouth in ("content", "audio2exp-v2"):
             from .articulation import CHECKPOINT_NAME as ARTICULATION
+            from .audio2exp_v2 import CHECKPOINT_NAME as V2
 
-            return {"articulation": resolve_checkpoint(self.config.articulation_checkpoint, ARTICULATION)}
+            found = {"articulation": resolve_checkpoint(self.config.articulation_checkpoint, ARTICULATION)}
+            if mouth == "audio2exp-v2":
+                found["audio2exp_v2"] = resolve_checkpoint(self.config.audio2exp_v2_checkpoint, V2)
+            return found
         if mouth != "audio2exp":
             return {}
         from .audio2exp import CHECKPOINT_NAME
@@ -123,8 +144,8 @@ class BaselineMotion:
             raise InputError(f"mouth must be one of {', '.join(MOUTH_MODELS)}, not {mouth!r}")
         jaw, loudness = self.jaw_opening(clip, fps)
         names = basis.names
-        if mouth == "content" and self.articulation_fits(basis):
-            return self.content_mouth(clip, fps, basis, len(jaw), transcript) + (loudness,)
+        if mouth in ("content", "audio2exp-v2") and self.articulation_fits(basis):
+            return self.content_mouth(clip, fps, basis, len(jaw), transcript, refine=mouth == "audio2exp-v2") + (loudness,)
         if mouth == "audio2exp" and set(self.audio2exp.config.expression_names) <= set(names):
             columns = [names.index(n) for n in self.audio2exp.config.expression_names]
             return self.learned_mouth(clip, fps, basis, columns, jaw, loudness), columns, loudness
@@ -179,10 +200,11 @@ class BaselineMotion:
         return True
 
     def content_mouth(
-        self, clip: AudioClip, fps: float, basis: ExpressionBasis, num_frames: int, transcript: str | None = None
+        self, clip: AudioClip, fps: float, basis: ExpressionBasis, num_frames: int, transcript: str | None = None, refine: bool = False
     ) -> tuple[np.ndarray, list[int]]:
         """(T, K) absolute coefficients from the speech's phones (aligned to `transcript` when
-        given, else recognised) and the K basis columns they belong to."""
+        given, else recognised), sized by audio2exp v2 when `refine`, and the K basis columns
+        they belong to."""
         from ..audio.phones import align_transcript, recognize_phones
         from ..io.audio import audio_from_array
 
@@ -191,7 +213,10 @@ class BaselineMotion:
         if clip.sample_rate != 16000:
             clip = audio_from_array(clip.samples, clip.sample_rate, 16000)
         segments = align_transcript(clip, transcript) if transcript else recognize_phones(clip)
-        return model(segments, num_frames, fps), columns
+        shapes = model(segments, num_frames, fps)
+        if refine:
+            shapes = self.audio2exp_v2.refine(shapes, clip, fps, int(round(model.offset * fps)))
+        return shapes, columns
 
     def jaw_opening(self, clip: AudioClip, fps: float) -> tuple[np.ndarray, np.ndarray]:
         """(T,) absolute jaw_open coefficient per frame (0 = closed, in silence) and (T,)

@@ -53,10 +53,10 @@ class GenerateOptions:
     expression_scale: float = field(default=1.0, metadata={"help": "strength of mouth motion (1 = natural)"})
     face_index: int = field(default=0, metadata={"help": "which face to animate, 0 = the largest"})
     max_size: int = field(default=1024, metadata={"help": "downscale images whose longer side exceeds this (pixels)"})
-    mouth: Literal["content", "audio2exp", "loudness"] | None = field(
+    mouth: Literal["content", "audio2exp-v2", "audio2exp", "loudness"] | None = field(
         default=None,
-        metadata={"help": "what moves the lips: content (the speech's phones), audio2exp or loudness (for comparison); "
-                          "default: the pipeline config's (content)"},
+        metadata={"help": "what moves the lips: content (the speech's phones), audio2exp-v2 (the same sized by the voice), "
+                          "audio2exp or loudness (for comparison); default: the pipeline config's (content)"},
     )  # fmt: skip
 
 

@@ -23,6 +23,7 @@ class BaselinePipeline(TalkingHeadPipeline):
     checkpoint_fields = {
         **TalkingHeadPipeline.checkpoint_fields,
         "audio2exp": "motion.audio2exp_checkpoint",
+        "audio2exp_v2": "motion.audio2exp_v2_checkpoint",
         "articulation": "motion.articulation_checkpoint",
     }
 

@@ -52,6 +52,7 @@ class OSMPipeline(TalkingHeadPipeline):
     checkpoint_fields = {
         **TalkingHeadPipeline.checkpoint_fields,
         "audio2exp": "motion.face.audio2exp_checkpoint",
+        "audio2exp_v2": "motion.face.audio2exp_v2_checkpoint",
         "articulation": "motion.face.articulation_checkpoint",
         "osm": "motion.checkpoint",
     }

@@ -147,6 +147,15 @@ def phone_list() -> tuple[str, ...]:
 CROSS_VALIDATION_HEADING = "## Cross-validation"
 
 
+def kept_cross_validation(existing: str | Path | None) -> str:
+    """The cross-validation section of an existing card (written from the benchmark, which a
+    retraining does not rerun), with a leading newline; "" when there is none."""
+    if existing is None or not Path(existing).is_file():
+        return ""
+    text = Path(existing).read_text()
+    return "\n" + text[text.index(CROSS_VALIDATION_HEADING) :] if CROSS_VALIDATION_HEADING in text else ""
+
+
 def articulation_card(report: dict, videos: str, existing: str | Path | None = None) -> str:
     """CARD.md text for a trained table: data, command, offsets, gain, training fit; the
     cross-validation section of an existing card (written from the benchmark) is kept."""
@@ -155,11 +164,7 @@ def articulation_card(report: dict, videos: str, existing: str | Path | None = N
     people = sorted({person_of(n) for n in report["train_clips"]})
     offsets = ", ".join(f"{k} {v['offset_s']:+.2f} s (r {v['r']:.2f})" for k, v in sorted(report["offsets"].items()))
     fit = report["train_gap_r"]
-    kept = ""
-    if existing is not None and Path(existing).is_file():
-        text = Path(existing).read_text()
-        if CROSS_VALIDATION_HEADING in text:
-            kept = "\n" + text[text.index(CROSS_VALIDATION_HEADING) :]
+    kept = kept_cross_validation(existing)
     return f"""# Articulation table (phone -> mouth shape in the learned expression basis)
 
 - Data: {len(report['train_clips'])} English talking clips with their own voices from `{videos}`,

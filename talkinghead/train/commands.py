@@ -4,6 +4,7 @@
     talkinghead train audio2exp --videos DIR --out checkpoints/audio2exp [--basis DIR] [--device cuda]
     talkinghead train osm --videos DIR --out checkpoints/osm [--device cuda]
     talkinghead train articulation --videos DIR --out checkpoints/articulation [--hold-out NAME ...]
+    talkinghead train audio2exp-v2 --videos DIR --out checkpoints/audio2exp_v2 [--articulation DIR] [--hold-out NAME ...]
     torchrun --nproc_per_node N -m talkinghead train osm ...   (data-parallel, see distributed.py)
 
 Each video is tracked once; tracks are cached in DIR/.talkinghead-cache (or --cache).
@@ -29,12 +30,13 @@ def add_parser(commands) -> None:
         ("audio2exp", "the audio-to-expression model"),
         ("osm", "OSM-Net's motion space and audio-to-motion model"),
         ("articulation", "the articulation table (phone -> mouth shape, CPU, minutes)"),
+        ("audio2exp-v2", "audio2exp v2, the gain of the content mouth from the mel stream (--mouth audio2exp-v2; CPU, a minute)"),
     ):
         m = models.add_parser(name, help=f"learn {text}")
         m.add_argument("--videos", required=True, help="folder of talking videos with their own audio (mp4, mov, ...)")
         m.add_argument("--out", required=True, help="checkpoint folder to write (config.json, model.safetensors, CARD.md)")
         m.add_argument("--cache", default=None, help="where to cache face tracks (default: VIDEOS/.talkinghead-cache)")
-    for name, config in (("audio2exp", "Audio2ExpTrainConfig"), ("osm", "OSMTrainConfig")):  # the trained networks
+    for name, config in (("audio2exp", "Audio2ExpTrainConfig"), ("osm", "OSMTrainConfig"), ("audio2exp-v2", "Audio2ExpV2TrainConfig")):
         m = models.choices[name]
         m.add_argument("--steps", type=int, default=None, help=f"optimisation steps (default from {config})")
         m.add_argument("--seed", type=int, default=0)
@@ -42,10 +44,14 @@ def add_parser(commands) -> None:
     audio2exp = models.choices["audio2exp"]
     audio2exp.add_argument("--basis", default=None, help="expression basis checkpoint (default: the shipped checkpoints/expression_pca)")
     audio2exp.add_argument("--val-clips", type=int, default=None, help="whole clips held out for validation")
-    articulation = models.choices["articulation"]
-    articulation.add_argument("--basis", default=None, help="expression basis checkpoint (default: the shipped checkpoints/expression_pca)")
-    articulation.add_argument("--hold-out", nargs="+", default=[], metavar="NAME", help="clips or people to leave out (every clip of the person)")
-    articulation.add_argument("--phone-cache", default=None, help="where to cache recognised phones (default: the track cache)")
+    for name in ("articulation", "audio2exp-v2"):
+        m = models.choices[name]
+        m.add_argument("--basis", default=None, help="expression basis checkpoint (default: the shipped checkpoints/expression_pca)")
+        m.add_argument("--hold-out", nargs="+", default=[], metavar="NAME", help="clips or people to leave out (every clip of the person)")
+        m.add_argument("--phone-cache", default=None, help="where to cache recognised phones (default: the track cache)")
+    models.choices["audio2exp-v2"].add_argument(
+        "--articulation", default=None, help="articulation table fitted without the held-out people (default: the shipped checkpoints/articulation)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
         "audio2exp": train_audio2exp_command,
         "osm": train_osm_command,
         "articulation": train_articulation_command,
+        "audio2exp-v2": train_audio2exp_v2_command,
     }
     return recipes[args.model](args, clips, started)
 
@@ -153,4 +160,27 @@ def train_articulation_command(args, clips, started: float) -> int:
     r = report["train_gap_r"]
     print(f"wrote {out}: {len(r)} clips, offset {report['offset']:+.3f} s, gain {report['gain']:.2f}, "
           f"training lip-gap r {np.mean(list(r.values())):.2f} ({report['total_seconds']:.0f} s)")
+    return 0
+
+
+def train_audio2exp_v2_command(args, clips, started: float) -> int:
+    from dataclasses import replace
+
+    import numpy as np
+
+    from ..facemodel.learned_basis import LearnedBasis
+    from ..motion.articulation import Articulation
+    from .audio2exp_v2_recipe import Audio2ExpV2TrainConfig, audio2exp_v2_card, train_audio2exp_v2
+
+    cfg = Audio2ExpV2TrainConfig(seed=args.seed, device=args.device)
+    if args.steps:
+        cfg = replace(cfg, steps=args.steps)
+    cache = args.phone_cache or args.cache or str(Path(args.videos) / ".talkinghead-cache")
+    articulation = Articulation.load(args.articulation)
+    model, report = train_audio2exp_v2(clips, LearnedBasis(args.basis), articulation, cfg, hold_out=args.hold_out, phone_cache=cache)
+    out = save_trained(model, report, args.out, started)
+    (out / "CARD.md").write_text(audio2exp_v2_card(report, args.videos, args.articulation or "checkpoints/articulation", out / "CARD.md"))
+    held = report["held_out"]
+    summary = f"held-out lip-gap r {np.mean([v['r'] for v in held.values()]):.2f} (articulation alone {np.mean([v['r_articulation'] for v in held.values()]):.2f})" if held else "no clips held out"
+    print(f"wrote {out}: {len(report['train_clips'])} clips, {summary} ({report['total_seconds']:.0f} s)")
     return 0
