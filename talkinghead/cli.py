@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 
 from . import generate_command
@@ -126,14 +127,37 @@ def main(argv: list[str] | None = None) -> int:
     if argv is None:  # run as the program, not called from Python (tests, notebooks)
         keep_native_logs_off_the_terminal()
     show_notices()
+    if argv is None:
+        stop_cleanly_on_sigterm()
     try:
         return COMMANDS[args.command](args)
     except TalkingHeadError as exc:
         print(f"talkinghead: error: {exc}", file=sys.stderr)
         return EXIT_INPUT_ERROR
+    except Terminated:
+        print("talkinghead: terminated", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         print("talkinghead: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # a full disk, a read-only folder, a vanished file: the system's words
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"talkinghead: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so every clean-up (partial videos, atomic writes) runs."""
+
+
+def stop_cleanly_on_sigterm() -> None:
+    """Turn SIGTERM (`timeout`, `kill`, a job scheduler) into Terminated. The default action
+    ends the process at once and leaves hidden partial files behind."""
+
+    def raise_terminated(signum, frame):
+        raise Terminated()
+
+    signal.signal(signal.SIGTERM, raise_terminated)
 
 
 if __name__ == "__main__":

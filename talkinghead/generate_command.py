@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from dataclasses import dataclass, fields, replace
+from pathlib import Path
 from typing import Any
 
 from .dataclass_flags import add_input_flags, add_option_flags, flag, values_of
 from .errors import InputError, TalkingHeadError
 from .pipelines.inputs import ListenerInputs, TalkingHeadInputs
 from .registry import DEFAULT_PIPELINE, FACE_BACKENDS, PIPELINES, RENDERERS
+
+log = logging.getLogger("talkinghead")
 
 
 @dataclass(frozen=True)
@@ -182,6 +186,8 @@ def run(args: argparse.Namespace) -> int:
         check_output_path(out)
         if args.masks:
             check_output_path(sample_path(args.masks, seed, len(runs)))
+        if args.save_motion:
+            check_motion_path(sample_path(args.save_motion, seed, len(runs)))
     with pipeline_from_args(args, task.kind, task.default) as pipeline:
         refuse_foreign_flags(args, pipeline.name)
         inputs = pipeline.inputs_class.from_mapping(values_of(args, pipeline.inputs_class), where="command line")
@@ -226,15 +232,26 @@ def sample_path(path: str, seed: int | None, count: int) -> str:
     return f"{root}_s{seed}.{ext}" if dot else f"{path}_s{seed}"
 
 
+def check_motion_path(path: str) -> None:
+    """Where --save-motion will write, checked before any work: an .npz in an existing folder."""
+    target = Path(path).expanduser()
+    if target.is_dir():
+        raise InputError(f"{target}: --save-motion path is a folder")
+    if target.suffix.lower() != ".npz":
+        raise InputError(f"{target}: --save-motion must name an .npz file")
+    if not target.parent.is_dir():
+        raise InputError(f"--save-motion folder {target.parent} does not exist")
+
+
 def generate_one(pipeline, inputs, options: dict, args: argparse.Namespace, out: str, seed: int | None, count: int) -> None:
     result = pipeline(inputs, seed=seed, **options)
     if args.motion:
-        result = with_saved_motion(result, args.motion)
-    if args.save_motion:
-        result.motion.save(sample_path(args.save_motion, result.seed, count))
+        result = with_saved_motion(result, args.motion, options.get("fps"))
     masks = sample_path(args.masks, seed, count) if args.masks else None
     with progress_bar(result.num_frames, disabled=args.no_progress) as update:
         result.save(out, masks_path=masks, progress=update)
+    if args.save_motion:  # only once the video is written: a failed run leaves no motion file
+        result.motion.save(sample_path(args.save_motion, result.seed, count))
     if args.json:
         print(json.dumps(result.summary(out)))
     else:
@@ -242,16 +259,28 @@ def generate_one(pipeline, inputs, options: dict, args: argparse.Namespace, out:
     sys.stdout.flush()
 
 
-def with_saved_motion(result, motion_path: str):
-    """The same result driven by a motion file; the audio is cut to the motion's length."""
-    from .types import AudioClip, MotionSequence
+def with_saved_motion(result, motion_path: str, fps: float | None = None):
+    """The same result driven by a motion file. The video follows the audio: the motion is
+    resampled to `fps` when given (--fps), then cut or held on its last frame to the audio's
+    length, with a notice when the lengths differ."""
+    from .types import MotionSequence
 
     motion = MotionSequence.load(motion_path)
-    clip = result.audio
-    keep = min(len(clip.samples), int(round(motion.duration * clip.sample_rate)))
-    audio = AudioClip(clip.samples[:keep], clip.sample_rate, clip.path)
+    wanted = result.motion.expression_names
+    if motion.expression_names != wanted:
+        raise InputError(
+            f"{motion_path}: its expression coefficients {', '.join(motion.expression_names)} are not this pipeline's face "
+            f"model's ({', '.join(wanted)}); make it with the same face model (track or --save-motion with the same --config)"
+        )
+    if fps is not None and fps != motion.fps:
+        motion = motion.resampled(fps)
+    frames = result.audio.num_frames(motion.fps)
+    if abs(len(motion) - frames) > 1:
+        how = "cut" if len(motion) > frames else "held on its last frame"
+        log.info("%s lasts %.2f s, the audio %.2f s: the motion is %s to the audio's length", motion_path, motion.duration, result.audio.duration, how)
+    motion = motion.with_length(frames)
     provenance = replace(result.provenance, inputs={**result.provenance.inputs, "motion": str(motion_path)})
-    return replace(result, motion=motion, audio=audio, provenance=provenance)
+    return replace(result, motion=motion, provenance=provenance)
 
 
 class progress_bar:

@@ -9,7 +9,7 @@ SourceFace + MotionSequence --renderer--> RenderedChunk (pipelines.output.Genera
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -192,24 +192,58 @@ class MotionSequence:
             meta=self.meta,
         )
 
+    def resampled(self, fps: float) -> "MotionSequence":
+        """The same motion at another frame rate (linear interpolation over time; the duration
+        is kept)."""
+        if fps == self.fps or len(self) == 0:
+            return replace(self, fps=float(fps))
+        count = max(1, int(round(self.duration * fps)))
+        source = np.arange(len(self)) / self.fps
+        times = np.minimum(np.arange(count) / fps, source[-1])
+
+        def at(values: np.ndarray) -> np.ndarray:
+            flat = values.reshape(len(values), -1)
+            out = np.stack([np.interp(times, source, flat[:, k]) for k in range(flat.shape[1])], axis=1)
+            return out.reshape((count,) + values.shape[1:]).astype(np.float32)
+
+        return MotionSequence(float(fps), at(self.rotation), at(self.translation), at(self.scale), at(self.expression),
+                              self.expression_names, at(self.eyelids), self.meta)  # fmt: skip
+
+    def with_length(self, num_frames: int) -> "MotionSequence":
+        """Cut to `num_frames`, or extended by holding the last frame (the rest pose when empty)."""
+        if num_frames <= len(self):
+            return self.slice(0, num_frames)
+        if len(self) == 0:
+            return replace(MotionSequence.rest(num_frames, self.fps, self.expression_names), meta=self.meta)
+        index = np.minimum(np.arange(num_frames), len(self) - 1)
+        return MotionSequence(self.fps, self.rotation[index], self.translation[index], self.scale[index], self.expression[index],
+                              self.expression_names, self.eyelids[index], self.meta)  # fmt: skip
+
     def save(self, path: str | Path) -> None:
-        """Write to an .npz file (no pickles), readable with `MotionSequence.load`."""
+        """Write to an .npz file (no pickles), readable with `MotionSequence.load`; atomically:
+        an interrupted save leaves no file behind."""
+        from .io.atomic import write_atomically
+
         header = {
             "version": MOTION_FORMAT_VERSION,
             "fps": self.fps,
             "expression_names": list(self.expression_names),
             "meta": self.meta,
         }
-        with open(path, "wb") as f:
-            np.savez(
-                f,
-                header=np.array(json.dumps(header)),
-                rotation=self.rotation.astype(np.float32),
-                translation=self.translation.astype(np.float32),
-                scale=self.scale.astype(np.float32),
-                expression=self.expression.astype(np.float32),
-                eyelids=self.eyelids.astype(np.float32),
-            )
+
+        def write(target: Path) -> None:
+            with open(target, "wb") as f:
+                np.savez(
+                    f,
+                    header=np.array(json.dumps(header)),
+                    rotation=self.rotation.astype(np.float32),
+                    translation=self.translation.astype(np.float32),
+                    scale=self.scale.astype(np.float32),
+                    expression=self.expression.astype(np.float32),
+                    eyelids=self.eyelids.astype(np.float32),
+                )
+
+        write_atomically(path, write)
 
     @classmethod
     def load(cls, path: str | Path) -> "MotionSequence":
@@ -221,12 +255,13 @@ class MotionSequence:
             raise InputError(f"{path}: not a talkinghead motion file ({exc})") from exc
         if header.get("version") != MOTION_FORMAT_VERSION:
             raise InputError(f"{path}: motion format version {header.get('version')} is not supported")
-        return cls(
-            fps=float(header["fps"]),
-            expression_names=tuple(header["expression_names"]),
-            meta=header.get("meta", {}),
-            **arrays,
-        )
+        try:
+            motion = cls(fps=float(header["fps"]), expression_names=tuple(header["expression_names"]), meta=header.get("meta", {}), **arrays)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"{path}: not a usable talkinghead motion file ({exc})") from exc
+        if not motion.fps > 0:
+            raise InputError(f"{path}: motion frame rate must be positive, got {motion.fps}")
+        return motion
 
 
 @dataclass(frozen=True)

@@ -123,6 +123,58 @@ def test_saved_motion_drives_another_face(tmp_path, inputs, portrait, capsys):
     assert (tmp_path / "m.mp4").exists()
 
 
+@pytest.mark.parametrize("where, needle", [("missing/m.npz", "--save-motion folder"), (".", "--save-motion path is a folder"),
+                                           ("m.json", "must name an .npz file")])  # fmt: skip
+def test_save_motion_path_is_checked_before_any_work(tmp_path, inputs, capsys, where, needle):
+    image, audio = inputs
+    code, err = run(["--image", image, "--audio", audio, "--out", tmp_path / "o.mp4", "--save-motion", tmp_path / where], capsys)
+    assert_clean_failure(code, err, tmp_path, needle)
+    assert not list(tmp_path.glob("*.npz"))
+
+
+def test_save_motion_is_written_only_when_the_video_is(tmp_path, inputs, capsys, monkeypatch):
+    from talkinghead.pipelines.output import GenerationResult
+
+    image, audio = inputs
+
+    def failing_save(self, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(GenerationResult, "save", failing_save)
+    code, err = run(["--image", image, "--audio", audio, "--out", tmp_path / "o.mp4", "--save-motion", tmp_path / "m.npz"], capsys)
+    assert code != 0 and "No space left" in err and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["face.png", "speech.wav"]  # no motion file, nothing hidden
+
+
+def test_replayed_motion_follows_the_audio_and_the_fps(tmp_path, inputs, capsys):
+    image, audio = inputs  # 2 s of audio
+    long_motion = tmp_path / "long.npz"
+    from talkinghead.facemodel.learned_basis import LearnedBasis
+
+    rest = MotionSequence.rest(100, 25.0, LearnedBasis().names)  # 4 s
+    rest.rotation[:, 0] = np.linspace(0, 10, 100)
+    rest.save(long_motion)
+    out = tmp_path / "o.mp4"
+    code, err = run(["--image", image, "--audio", audio, "--out", out, "--motion", long_motion, "--fps", "10"], capsys)
+    assert code == 0 and "cut to the audio's length" in err
+    info = probe_video(out)
+    assert info.fps == 10 and info.num_frames == 20 and abs(info.duration - 2.0) < 0.15
+    other_basis = tmp_path / "jaw.npz"
+    MotionSequence.rest(50, 25.0, ("jaw_open",)).save(other_basis)
+    code, err = run(["--image", image, "--audio", audio, "--out", tmp_path / "p.mp4", "--motion", other_basis], capsys)
+    assert code == 2 and "are not this pipeline's face model's" in err and len(err.splitlines()) == 1
+
+
+def test_motion_file_with_mismatched_shapes_is_a_one_line_error(tmp_path, inputs, capsys):
+    image, audio = inputs
+    broken = tmp_path / "broken.npz"
+    motion = MotionSequence.rest(10, 25.0, ("jaw_open",))
+    np.savez(broken, header=np.array('{"version": %d, "fps": 25.0, "expression_names": ["jaw_open"]}' % __import__("talkinghead.types").types.MOTION_FORMAT_VERSION),
+             rotation=motion.rotation, translation=motion.translation[:5], scale=motion.scale, expression=motion.expression, eyelids=motion.eyelids)  # fmt: skip
+    code, err = run(["--image", image, "--audio", audio, "--out", tmp_path / "o.mp4", "--motion", broken], capsys)
+    assert_clean_failure(code, err, tmp_path, "not a usable talkinghead motion file")
+
+
 def test_info_lists_pipelines_and_backends(capsys):
     assert main(["info"]) == 0
     out = capsys.readouterr().out
@@ -187,3 +239,27 @@ def test_diversity_is_refused_by_pipelines_without_it(inputs, tmp_path, capsys):
     image, audio = inputs
     code, err = run(["--image", image, "--audio", audio, "--out", tmp_path / "o.mp4", "--pipeline", "baseline", "--diversity", "1"], capsys)
     assert_clean_failure(code, err, tmp_path, "--diversity is not an option of the baseline pipeline")
+
+
+def test_sigterm_ends_with_one_line_and_leaves_no_partial_file(tmp_path, portrait):
+    import signal
+    import time
+
+    image = tmp_path / "face.png"
+    Image.fromarray(portrait).save(image)
+    audio = tmp_path / "long.wav"
+    write_wav(audio, AudioClip(syllables(60.0), 16000))
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    command = [sys.executable, "-m", "talkinghead", "generate", "--image", str(image), "--audio", str(audio), "--no-progress",
+               "--out", str(out_dir / "o.mp4"), "--masks", str(out_dir / "m.mp4"), "--save-motion", str(out_dir / "m.npz")]  # fmt: skip
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while not any("partial" in p.name for p in out_dir.iterdir()) and process.poll() is None and time.time() < deadline:
+        time.sleep(0.05)  # until the video is being written
+    assert process.poll() is None, process.stderr.read()
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 128 + signal.SIGTERM
+    assert err.strip().splitlines()[-1] == "talkinghead: terminated" and "Traceback" not in err
+    assert list(out_dir.iterdir()) == []

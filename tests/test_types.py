@@ -56,3 +56,30 @@ def test_audio_clip_frames():
     clip = AudioClip(np.zeros(16000 * 3 + 100, np.float32), 16000)
     assert clip.num_frames(25) == 75
     assert AudioClip(np.zeros(10, np.float32), 16000).num_frames(25) == 1
+
+
+def test_motion_resampling_and_length():
+    motion = MotionSequence.rest(50, 25.0, ("jaw_open",))  # 2 s
+    motion.rotation[:, 0] = np.arange(50) / 25.0  # yaw = time in seconds
+    slower = motion.resampled(10.0)
+    assert slower.fps == 10.0 and len(slower) == 20
+    np.testing.assert_allclose(slower.rotation[:, 0], np.arange(20) / 10.0, atol=1e-6)
+    assert motion.resampled(25.0).rotation is motion.rotation
+    longer = motion.with_length(60)
+    assert len(longer) == 60 and np.all(longer.rotation[50:, 0] == motion.rotation[-1, 0])
+    assert len(motion.with_length(10)) == 10
+    empty = MotionSequence.rest(0, 25.0, ("jaw_open",)).with_length(3)
+    assert len(empty) == 3 and np.all(empty.scale == 1)
+
+
+def test_motion_save_is_atomic(tmp_path, monkeypatch):
+    motion = MotionSequence.rest(5, 25.0, ("jaw_open",))
+
+    def broken_savez(file, **arrays):
+        file.write(b"half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(np, "savez", broken_savez)
+    with pytest.raises(KeyboardInterrupt):
+        motion.save(tmp_path / "m.npz")
+    assert list(tmp_path.iterdir()) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from pathlib import Path
 from typing import Callable
 
@@ -15,5 +16,6 @@ def write_atomically(path: str | Path, save: Callable[[Path], None]) -> Path:
         save(partial)
         partial.replace(path)
     finally:
-        partial.unlink(missing_ok=True)
+        with suppress(OSError):  # a read-only folder: the partial file was never written either
+            partial.unlink(missing_ok=True)
     return path

@@ -118,7 +118,8 @@ def write_video(
         raise
     finally:
         for temp in temp_files:
-            temp.unlink(missing_ok=True)
+            with suppress(OSError):
+                temp.unlink(missing_ok=True)
     return path
 
 
@@ -282,7 +283,8 @@ class _Encoder:
             # Closing flushes buffered frames into a dead pipe, which fails; nothing is lost.
             self._process.stdin.close()
         self._process.wait()
-        self.partial.unlink(missing_ok=True)
+        with suppress(OSError):  # a read-only or vanished folder: nothing was left there either
+            self.partial.unlink(missing_ok=True)
         self._log.close()
 
     def _failure(self) -> TalkingHeadError:
