@@ -210,3 +210,17 @@ def test_the_card_keeps_its_cross_validation_section(tmp_path):
     old.write_text(f"# old\n\n{CROSS_VALIDATION_HEADING}\n\n| table |\n")
     card = articulation_card(report, "videos", old)
     assert card.startswith("# Articulation table") and card.endswith(f"{CROSS_VALIDATION_HEADING}\n\n| table |\n")
+
+
+def test_noise_keeps_the_content_mouth_closed_with_a_notice(caplog):
+    pytest.importorskip("pocketsphinx")
+    from talkinghead.facemodel.learned_basis import LearnedBasis
+    from talkinghead.motion.baseline import BaselineMotion
+    from talkinghead.types import AudioClip
+
+    noise = AudioClip((0.2 * np.random.default_rng(0).standard_normal(16000 * 3)).astype(np.float32), 16000)
+    basis = LearnedBasis()
+    with caplog.at_level("INFO", logger="talkinghead"):
+        targets, columns, _ = BaselineMotion().mouth_targets(noise, FPS, basis)
+    assert np.abs(targets @ basis.gap_per_unit[columns]).max() < 0.02
+    assert "no speech recognised" in caplog.text

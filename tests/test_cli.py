@@ -263,3 +263,13 @@ def test_sigterm_ends_with_one_line_and_leaves_no_partial_file(tmp_path, portrai
     assert process.returncode == 128 + signal.SIGTERM
     assert err.strip().splitlines()[-1] == "talkinghead: terminated" and "Traceback" not in err
     assert list(out_dir.iterdir()) == []
+
+
+@pytest.mark.skipif(not __import__("os").path.isdir("/proc/self"), reason="needs Linux /proc")
+def test_an_unwritable_output_folder_fails_before_any_work(inputs, capsys, monkeypatch):
+    from talkinghead.pipelines.base import TalkingHeadPipeline
+
+    image, audio = inputs
+    monkeypatch.setattr(TalkingHeadPipeline, "load_source", lambda *a, **k: pytest.fail("worked before checking the output"))
+    code, err = run(["--image", image, "--audio", audio, "--out", "/proc/o.mp4"], capsys)
+    assert code == 2 and err == "talkinghead: error: cannot write to the output folder /proc (No such file or directory)"

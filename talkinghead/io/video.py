@@ -65,7 +65,18 @@ def check_output_path(path: str | Path) -> Path:
         raise InputError(f"output folder {folder} does not exist")
     if path.is_dir():
         raise InputError(f"{path}: output video path is a folder")
+    check_writable(folder)
     return path
+
+
+def check_writable(folder: Path) -> None:
+    """InputError unless a file can be created in `folder` (read-only, permissions, /proc):
+    found now instead of after the whole render."""
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".talkinghead-write-check-"):
+            pass
+    except OSError as exc:
+        raise InputError(f"cannot write to the output folder {folder} ({exc.strerror or exc})") from None
 
 
 def write_video(

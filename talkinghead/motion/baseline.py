@@ -59,6 +59,22 @@ class BaselineMotionConfig:
     blink: BlinkConfig = field(default_factory=BlinkConfig)
 
 
+MIN_SPEECH_SHARE = 0.1
+"""Below this share of phone time (not SIL) in audible sound, the sound is probably not speech."""
+
+
+def warn_without_speech(clip: AudioClip, segments) -> None:
+    """A notice when audible sound holds (almost) no recognised speech: noise or music keep
+    the content mouth nearly closed, which is right but should not surprise anyone."""
+    duration = clip.duration
+    if duration <= 0 or float(np.sqrt(np.mean(np.square(clip.samples, dtype=np.float64)))) < 1e-3:
+        return  # silence: nothing to explain
+    spoken = sum(s.end - s.start for s in segments if s.phone != "SIL")
+    if spoken / duration < MIN_SPEECH_SHARE:
+        name = f"{clip.path}: " if clip.path else ""
+        log.info("%sno speech recognised in %.0f%% of the sound (noise or music?): the mouth stays nearly closed", name, 100 * (1 - spoken / duration))
+
+
 class BaselineMotion:
     def __init__(self, config: BaselineMotionConfig | None = None, device: str = "cpu"):
         self.config = config or BaselineMotionConfig()
@@ -213,6 +229,7 @@ class BaselineMotion:
         if clip.sample_rate != 16000:
             clip = audio_from_array(clip.samples, clip.sample_rate, 16000)
         segments = align_transcript(clip, transcript) if transcript else recognize_phones(clip)
+        warn_without_speech(clip, segments)
         shapes = model(segments, num_frames, fps)
         if refine:
             shapes = self.audio2exp_v2.refine(shapes, clip, fps, int(round(model.offset * fps)))

@@ -28,7 +28,8 @@ from ..config import override
 from ..errors import InputError
 from ..face.backend import FaceBackend, analyze_face
 from ..facemodel.face_model import FaceModel
-from ..io.audio import audio_from_array, load_audio
+from ..io.api_inputs import audio_clip, image_array
+from ..io.audio import load_audio
 from ..io.digest import checkpoint_hash
 from ..io.image import limit_size, load_image
 from ..registry import FACE_BACKENDS, RENDERERS
@@ -285,7 +286,7 @@ class TalkingHeadPipeline(Pipeline):
             path = str(source_image)
             image = load_image(path)
         else:
-            image = np.ascontiguousarray(source_image, dtype=np.uint8)
+            image = image_array(source_image)
         image, scale = limit_size(image, options.max_size)
         if scale != 1.0:
             log.warning(
@@ -295,12 +296,7 @@ class TalkingHeadPipeline(Pipeline):
         return analyze_face(image, backend=self.face_backend, face_index=options.face_index, path=path)
 
     def load_audio(self, audio: AudioInput) -> AudioClip:
-        if isinstance(audio, AudioClip):
-            return audio
-        if isinstance(audio, tuple):
-            samples, rate = audio
-            return audio_from_array(np.asarray(samples), int(rate), self.audio_sample_rate)
-        return load_audio(audio, self.audio_sample_rate)
+        return audio_clip(audio, self.audio_sample_rate, load_audio)
 
     def close(self) -> None:
         if self._face_backend is not None:

@@ -29,8 +29,10 @@ from ..types import AudioClip, SourceFace
 INPUT_KINDS = ("image", "audio", "video", "file", "text")
 FILE_KINDS = ("image", "audio", "video", "file")
 
-ImageInput = Union[str, Path, np.ndarray, SourceFace]
-AudioInput = Union[str, Path, AudioClip, tuple]
+# What the API accepts (io/api_inputs.py says how each is read): paths, encoded bytes or file
+# objects, PIL images, uint8 / [0, 1] float arrays; sounds only with their sample rate.
+ImageInput = Union[str, Path, bytes, np.ndarray, SourceFace, Any]
+AudioInput = Union[str, Path, bytes, AudioClip, tuple, Any]
 PathInput = Union[str, Path]
 
 
@@ -96,8 +98,9 @@ def _resolve(value: str | Path, folder: str | Path) -> str:
 class TalkingHeadInputs(TaskInputs):
     """One face photo and one speech clip (baseline, osm).
 
-    image: a path, an (H, W, 3) uint8 RGB array or an analysed SourceFace.
-    audio: a path, an AudioClip or (samples, sample_rate).
+    image: a path, encoded bytes, a PIL image, an (H, W[, 1|3|4]) uint8 [0, 255] or float
+        [0, 1] array, or an analysed SourceFace (io/api_inputs.py).
+    audio: a path, encoded bytes, an AudioClip or (samples, sample_rate).
     transcript: optional words spoken (or a .txt file of them); the content mouth aligns them.
     """
 
