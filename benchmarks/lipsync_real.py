@@ -1,7 +1,7 @@
 """Lip sync on real talking clips: the first frame driven by the clip's own audio, against the clip.
 
     python benchmarks/lipsync_real.py CLIP.mp4 [CLIP.mp4 ...] [--mouth content audio2exp-v2 audio2exp loudness]
-                                      [--articulation DIR] [--audio2exp-v2 DIR] [--json OUT]
+                                      [--articulation DIR] [--audio2exp-v2 DIR] [--recognizer phones|words] [--json OUT]
 
 For every clip and mouth model (the baseline pipeline's `mouth` setting), the first frame is
 animated with the clip's audio (head kept still, so only the mouth differs), and dlib's 68-point
@@ -58,7 +58,7 @@ def first_frame(path: str) -> np.ndarray:
     return next(iter(read_video(path)))
 
 
-def evaluate_clip(path: str, mouths: list[str], workdir: Path, checkpoints: dict[str, str]) -> dict[str, dict[str, float]]:
+def evaluate_clip(path: str, mouths: list[str], workdir: Path, settings: dict[str, str]) -> dict[str, dict[str, float]]:
     info = probe_video(path)
     clip = load_audio(path)
     real = mouth_series(path)
@@ -69,7 +69,7 @@ def evaluate_clip(path: str, mouths: list[str], workdir: Path, checkpoints: dict
     for mouth in mouths:
         # The loudness mouth drives the geometric basis' jaw_open, as it always did.
         face_model = {"basis": "geometric" if mouth == "loudness" else "learned"}
-        motion = {"mouth": mouth, **checkpoints}
+        motion = {"mouth": mouth, **settings}
         pipeline = load_pipeline("baseline", overrides={"motion": motion, "face_model": face_model})
         try:
             result = pipeline.generate(image, clip, seed=0, fps=info.fps, still=True)
@@ -87,14 +87,16 @@ def main() -> None:
     parser.add_argument("--mouth", nargs="+", default=["content", "audio2exp-v2", "audio2exp", "loudness"])
     parser.add_argument("--articulation", default=None, help="articulation checkpoint folder for the content mouth (default: shipped)")
     parser.add_argument("--audio2exp-v2", default=None, help="audio2exp v2 checkpoint folder for the content mouth (default: shipped)")
+    parser.add_argument("--recognizer", choices=["phones", "words"], default=None, help="what the content mouth hears (default: the config's)")
     parser.add_argument("--json", default=None, help="also write the figures here")
     args = parser.parse_args()
     started = time.time()
-    checkpoints = {k: v for k, v in (("articulation_checkpoint", args.articulation), ("audio2exp_v2_checkpoint", args.audio2exp_v2)) if v}
+    settings = {k: v for k, v in (("articulation_checkpoint", args.articulation), ("audio2exp_v2_checkpoint", args.audio2exp_v2),
+                                     ("recognizer", args.recognizer)) if v}  # fmt: skip
     report = {"machine": machine_summary(), "clips": {}}
     with tempfile.TemporaryDirectory() as tmp:
         for path in args.clips:
-            report["clips"][Path(path).stem] = evaluate_clip(path, args.mouth, Path(tmp), checkpoints)
+            report["clips"][Path(path).stem] = evaluate_clip(path, args.mouth, Path(tmp), settings)
     report["seconds"] = time.time() - started
     print(f"settings: mouths {args.mouth}, articulation {args.articulation or 'shipped'}, audio2exp v2 {args.audio2exp_v2 or 'shipped'}, head still, seed 0")
     print(f"{'clip':18} {'mouth':10} {'r_real':>7} {'std_ratio':>9} {'r_energy':>8} {'lag':>4} {'silent_open':>11}")

@@ -11,6 +11,7 @@ import argparse
 import json
 import logging
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,11 @@ from .pipelines.inputs import ListenerInputs, TalkingHeadInputs
 from .registry import DEFAULT_PIPELINE, FACE_BACKENDS, PIPELINES, RENDERERS
 
 log = logging.getLogger("talkinghead")
+
+#: --max-audio-seconds: three hours is longer than any talk or podcast episode one would render
+#: in one go, and its samples (16 kHz float32, 0.7 GB) still fit in memory; a mistaken or
+#: hostile file (a 1.3 MB FLAC can hold hours of silence) is refused before it is decoded.
+MAX_AUDIO_SECONDS = 3 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,7 @@ def add_parser(commands, command: TaskCommand, argv: list[str]) -> None:
     out.add_argument("--json", action="store_true", help="print a JSON summary (with the provenance) per video instead of a line")
     out.add_argument("--dry-run", action="store_true", help="check inputs, options and config, then stop without rendering")
     out.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_limit_flags(p)
     add_config_flags(p)
 
 
@@ -188,15 +195,77 @@ def run(args: argparse.Namespace) -> int:
             check_output_path(sample_path(args.masks, seed, len(runs)))
         if args.save_motion:
             check_motion_path(sample_path(args.save_motion, seed, len(runs)))
-    with pipeline_from_args(args, task.kind, task.default) as pipeline:
+    with input_limits(args, task), pipeline_from_args(args, task.kind, task.default) as pipeline:
         refuse_foreign_flags(args, pipeline.name)
         inputs = pipeline.inputs_class.from_mapping(values_of(args, pipeline.inputs_class), where="command line")
         options = values_of(args, pipeline.options_class)
+        replay = replayed_motion(args.motion, pipeline) if args.motion else None  # checked before any work
         if args.dry_run:
             return dry_run(pipeline, inputs, options, args)
         for out, seed in runs:
-            generate_one(pipeline, inputs, options, args, out, seed, len(runs))
+            generate_one(pipeline, inputs, options, args, out, seed, len(runs), replay)
     return 0
+
+
+def add_limit_flags(p: argparse.ArgumentParser) -> None:
+    from .io.image import MAX_PIXELS
+
+    limits = p.add_argument_group("limits (checked from the files' headers, before anything is decoded)")
+    limits.add_argument("--max-audio-seconds", type=float, default=MAX_AUDIO_SECONDS, metavar="S",
+                        help=f"refuse longer speech or speaker video (default: {MAX_AUDIO_SECONDS:g}; 0 = no limit)")
+    limits.add_argument("--max-image-pixels", type=int, default=MAX_PIXELS, metavar="N",
+                        help=f"refuse images with more pixels, width x height (default: {MAX_PIXELS}; 0 = no limit)")  # fmt: skip
+
+
+@contextmanager
+def input_limits(args: argparse.Namespace, task: TaskCommand):
+    """The limit flags: the input files' headers checked on entry (before the pipeline loads),
+    then applied to every image and sound the pipeline decodes in the block (a header may lie);
+    a refusal names the flag that raises the limit."""
+    from .io.audio import AudioTooLongError, duration_limit
+    from .io.image import ImageTooLargeError, pixel_limit
+
+    if args.max_audio_seconds < 0 or args.max_image_pixels < 0:
+        raise InputError("--max-audio-seconds and --max-image-pixels must be 0 (no limit) or more")
+    try:
+        with pixel_limit(args.max_image_pixels), duration_limit(args.max_audio_seconds):
+            check_input_headers(args, task.kind)
+            yield
+    except ImageTooLargeError as exc:
+        raise ImageTooLargeError.of(exc.name, exc.width, exc.height, exc.limit, how="raise --max-image-pixels (0 = no limit)") from None
+    except AudioTooLongError as exc:
+        raise AudioTooLongError.of(exc.name, exc.seconds, exc.limit, how="raise --max-audio-seconds (0 = no limit)") from None
+
+
+def check_input_headers(args: argparse.Namespace, kind: str) -> None:
+    """Each image given within the pixel limit and each sound or video within the length limit
+    in force, from the files' headers. Missing files are left to the inputs' own validation."""
+    from .io.audio import AudioTooLongError, check_seconds
+    from .io.image import check_image_pixels
+
+    for name, input_kind in file_input_kinds(kind).items():
+        path = getattr(args, name, None)
+        if not isinstance(path, str) or not Path(path).expanduser().is_file():
+            continue
+        path = str(Path(path).expanduser())
+        if input_kind == "image":
+            check_image_pixels(path)
+        elif input_kind == "audio":
+            check_seconds(path)
+        elif input_kind == "video":
+            try:
+                check_seconds(path)
+            except AudioTooLongError:
+                raise
+            except InputError:
+                pass  # e.g. a silent pose video without a stated length: its reader reports real problems
+
+
+def file_input_kinds(kind: str) -> dict[str, str]:
+    """Input field name -> kind, over the pipelines of `kind` and the commands' fallback inputs."""
+    classes = [PIPELINES.get(name).inputs_class for name in pipelines_of_kind(kind)]
+    classes += [c.inputs_class for c in task_commands() if c.kind == kind]
+    return {f.name: f.metadata.get("kind") for cls in classes for f in fields(cls)}
 
 
 def dry_run(pipeline, inputs, options: dict[str, Any], args: argparse.Namespace) -> int:
@@ -243,10 +312,10 @@ def check_motion_path(path: str) -> None:
         raise InputError(f"--save-motion folder {target.parent} does not exist")
 
 
-def generate_one(pipeline, inputs, options: dict, args: argparse.Namespace, out: str, seed: int | None, count: int) -> None:
+def generate_one(pipeline, inputs, options: dict, args: argparse.Namespace, out: str, seed: int | None, count: int, replay=None) -> None:
     result = pipeline(inputs, seed=seed, **options)
-    if args.motion:
-        result = with_saved_motion(result, args.motion, options.get("fps"))
+    if replay is not None:
+        result = with_saved_motion(result, replay, args.motion, options.get("fps"))
     masks = sample_path(args.masks, seed, count) if args.masks else None
     with progress_bar(result.num_frames, disabled=args.no_progress) as update:
         result.save(out, masks_path=masks, progress=update)
@@ -259,19 +328,25 @@ def generate_one(pipeline, inputs, options: dict, args: argparse.Namespace, out:
     sys.stdout.flush()
 
 
-def with_saved_motion(result, motion_path: str, fps: float | None = None):
-    """The same result driven by a motion file. The video follows the audio: the motion is
-    resampled to `fps` when given (--fps), then cut or held on its last frame to the audio's
-    length, with a notice when the lengths differ."""
+def replayed_motion(motion_path: str, pipeline):
+    """The --motion file, read and checked against the pipeline's face model."""
     from .types import MotionSequence
 
     motion = MotionSequence.load(motion_path)
-    wanted = result.motion.expression_names
+    face_model = getattr(pipeline, "face_model", None)
+    wanted = tuple(face_model.basis.names) if face_model is not None else motion.expression_names
     if motion.expression_names != wanted:
         raise InputError(
             f"{motion_path}: its expression coefficients {', '.join(motion.expression_names)} are not this pipeline's face "
             f"model's ({', '.join(wanted)}); make it with the same face model (track or --save-motion with the same --config)"
         )
+    return motion
+
+
+def with_saved_motion(result, motion, motion_path: str, fps: float | None = None):
+    """The same result driven by a motion file's `motion`. The video follows the audio: the
+    motion is resampled to `fps` when given (--fps), then cut or held on its last frame to the
+    audio's length, with a notice when the lengths differ."""
     if fps is not None and fps != motion.fps:
         motion = motion.resampled(fps)
     frames = result.audio.num_frames(motion.fps)

@@ -179,7 +179,7 @@ def talking(tmp_path_factory):
 def test_audio_shifted_by_k_frames_moves_the_lag_by_k(talking):
     video, clip, folder = talking
     base = evaluate_video(video).summary
-    assert base["sync_r"] > 0.5  # the baseline's mouth follows loudness
+    assert base["sync_r"] > 0.4  # the mouth follows the sound enough for its lag to be measured
     for k in (2, 3):
         delayed = np.concatenate([np.zeros(int(k * clip.sample_rate / FPS), np.float32), clip.samples])
         path = folder / f"delayed_{k}.wav"

@@ -210,3 +210,32 @@ def test_results_do_not_depend_on_earlier_calls():
     first = recognize_phones(silence)
     recognize_phones(AudioClip(syllables(2.0), 16000))
     assert recognize_phones(silence) == first == [PhoneSegment("SIL", 0.0, 2.0)]
+
+
+def test_recognised_words_give_phones_covering_the_clip():
+    from talkinghead.audio.phones import PhoneConfig, recognize_speech
+
+    clip = load_audio(DEMO_SPEECH, 16000)
+    clip = type(clip)(clip.samples[: 16000 * 5], 16000)
+    segments = recognize_speech(clip, PhoneConfig(recognizer="words"))
+    assert segments[0].start == 0.0 and abs(segments[-1].end - 5.0) < 0.011
+    assert all(a.end == b.start for a, b in zip(segments, segments[1:]))
+    spoken = [s.phone for s in segments if s.phone != "SIL"]
+    assert len(spoken) > 20 and {"AH", "IY", "OW"} & set(spoken)
+    silence = type(clip)(np.zeros(16000 * 2, np.float32), 16000)
+    assert {s.phone for s in recognize_speech(silence, PhoneConfig(recognizer="words"))} == {"SIL"}
+    with pytest.raises(InputError, match="recognizer must be 'words' or 'phones'"):
+        PhoneConfig(recognizer="whisper")
+
+
+def test_the_content_mouth_uses_the_configured_recognizer(monkeypatch):
+    from talkinghead.audio import phones
+    from talkinghead.facemodel.learned_basis import LearnedBasis
+    from talkinghead.motion.baseline import BaselineMotion, BaselineMotionConfig
+
+    seen = []
+    monkeypatch.setattr(phones, "recognize_speech", lambda clip, config: seen.append(config.recognizer) or [])
+    clip = load_audio(DEMO_SPEECH, 16000)
+    for recognizer in (None, "words"):
+        BaselineMotion(BaselineMotionConfig(recognizer=recognizer)).mouth_targets(clip, 25.0, LearnedBasis())
+    assert seen == [phones.PhoneConfig().recognizer, "words"]

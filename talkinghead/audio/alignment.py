@@ -29,6 +29,7 @@ from .phones import (
     SAMPLE_RATE,
     PhoneConfig,
     PhoneSegment,
+    chunk_bounds,
     clip_at_16k,
     decode,
     new_decoder,
@@ -89,6 +90,26 @@ def align_words(clip: AudioClip, text: str, config: PhoneConfig = PhoneConfig())
     if aligned_frames * FRAME_SAMPLES < len(samples) - FRAME_SAMPLES:
         segments += recognized_rest(clip, aligned_frames, config)
     return tidy(segments, duration)
+
+
+def align_recognised_words(clip: AudioClip, config: PhoneConfig = PhoneConfig()) -> list[PhoneSegment]:
+    """Phone segments of the words pocketsphinx recognises in `clip` (its en-us word language
+    model, chunks of about config.chunk_seconds cut in pauses), aligned at phone level within
+    the recognised words' spans; covering [0, clip.duration]. Audio where no word is heard
+    gets recognize_phones (noise and music are mostly SIL there)."""
+    samples = clip_at_16k(clip)
+    duration = len(samples) / SAMPLE_RATE
+    recogniser = new_decoder("words", config)
+    units: list[Unit] = []
+    for first, end in chunk_bounds(samples, config):
+        if end - first >= 4 * FRAME_SAMPLES:  # fewer frames than the feature window: silence
+            offset = first // FRAME_SAMPLES
+            units += [(w, a + offset, b + offset) for w, a, b in decode(recogniser, to_pcm(samples[first:end]))]
+    if not any(not is_filler(w) and w != "</s>" for w, _, _ in units):
+        return recognize_phones(clip, config)
+    aligner = new_decoder("align", config)
+    words = [u for u in units if u[0] not in ("<s>", "</s>")]
+    return tidy([seg for piece in pieces(words, config) for seg in piece_phones(aligner, samples, piece)], duration)
 
 
 def recognized_rest(clip: AudioClip, aligned_frames: int, config: PhoneConfig) -> list[PhoneSegment]:

@@ -68,6 +68,20 @@ class PhoneConfig:
     piece_seconds: float = 4.0
     """Forced alignment's phone pass runs on pieces at least this long, cut at pauses between
     words (on 10-20 s pieces pocketsphinx's phone alignment often fails)."""
+    recognizer: str = "phones"
+    """What the content mouth hears without a transcript. "phones": the phone loop (about 0.05 s
+    per second of audio). "words": pocketsphinx recognises words with its en-us word language
+    model (a narrow search: `word_max_hmms`, `word_max_words`) and their phones are aligned to the
+    audio, so real words constrain the phones (about 0.25 s per second). Measured: over all 18
+    English people held out one at a time "words" times the mouth better (lip-gap r 0.38 against
+    0.34, worst person 0.15 against -0.06; benchmarks/lipsync_alternatives.py), but on the rendered
+    check of six unseen people it loses (0.34 against 0.43; checkpoints/articulation/CARD.md), so
+    "phones" stays the default until a larger check decides."""
+    word_max_hmms: int = 1500
+    """Word search: at most this many active HMMs per frame (pocketsphinx maxhmmpf). With 1500
+    and `word_max_words` 5 the words heard were nearly those of the default search, 3x faster."""
+    word_max_words: int = 5
+    """Word search: at most this many distinct words ending per frame (pocketsphinx maxwpf)."""
     unknown_words: str = "error"
     """Transcript words missing from the CMU dictionary: "error" (InputError naming them) or
     "skip" (left out; their sound then aligns as silence or noise)."""
@@ -75,23 +89,27 @@ class PhoneConfig:
     def __post_init__(self) -> None:
         if self.unknown_words not in ("error", "skip"):
             raise InputError(f"unknown_words must be 'error' or 'skip', got {self.unknown_words!r}")
+        if self.recognizer not in ("words", "phones"):
+            raise InputError(f"recognizer must be 'words' or 'phones', got {self.recognizer!r}")
 
 
 def model_paths() -> dict[str, str]:
-    """Paths inside the pocketsphinx wheel: acoustic model "hmm", phone LM "allphone", "dict"."""
+    """Paths inside the pocketsphinx wheel: acoustic model "hmm", phone LM "allphone", word LM
+    "words", "dict"."""
     import pocketsphinx
 
     root = pocketsphinx.get_model_path()
     return {
         "hmm": os.path.join(root, "en-us", "en-us"),
         "allphone": os.path.join(root, "en-us", "en-us-phone.lm.bin"),
+        "words": os.path.join(root, "en-us", "en-us.lm.bin"),
         "dict": os.path.join(root, "en-us", "cmudict-en-us.dict"),
     }
 
 
 def new_decoder(kind: str, config: PhoneConfig):
-    """A fresh pocketsphinx Decoder for "allphone" (phone recognition) or "align" (forced
-    alignment). Every call gets its own: a decoder carries state from one utterance to the next
+    """A fresh pocketsphinx Decoder for "allphone" (phone recognition), "words" (word
+    recognition) or "align" (forced alignment). Every call gets its own: a decoder carries state from one utterance to the next
     (measured: 2 s of silence decoded as SIL, but as SIL F SIL after a burst of noise), so a
     shared one would make a clip's phones depend on what was decoded before; creating one
     takes 0.02 s (0.13 s with the dictionary)."""
@@ -103,6 +121,9 @@ def new_decoder(kind: str, config: PhoneConfig):
     if kind == "allphone":
         # No dictionary: phone search needs none, and loading it is 90% of the time and memory.
         return pocketsphinx.Decoder(allphone=paths["allphone"], dict=None, lw=config.language_weight, **common)
+    if kind == "words":
+        common["lm"] = paths["words"]
+        return pocketsphinx.Decoder(dict=paths["dict"], maxhmmpf=config.word_max_hmms, maxwpf=config.word_max_words, **common)
     return pocketsphinx.Decoder(dict=paths["dict"], **common)
 
 
@@ -222,6 +243,17 @@ def recognize_phones(clip: AudioClip, config: PhoneConfig = PhoneConfig()) -> li
         if end - first >= 4 * FRAME_SAMPLES:  # fewer frames than the feature window: silence
             segments += frames_to_segments(decode(decoder, to_pcm(samples[first:end])), first // FRAME_SAMPLES)
     return tidy(segments, duration)
+
+
+def recognize_speech(clip: AudioClip, config: PhoneConfig = PhoneConfig()) -> list[PhoneSegment]:
+    """The phones of `clip` as the content mouth hears them without a transcript: recognised
+    words aligned at phone level (config.recognizer "words"), or recognize_phones ("phones").
+    Segments in order covering [0, clip.duration]."""
+    if config.recognizer == "phones":
+        return recognize_phones(clip, config)
+    from .alignment import align_recognised_words
+
+    return align_recognised_words(clip, config)
 
 
 def align_transcript(clip: AudioClip, text: str, config: PhoneConfig = PhoneConfig()) -> list[PhoneSegment]:

@@ -14,10 +14,12 @@ from typing import Any, Mapping
 
 import gradio as gr
 
-from ..errors import TalkingHeadError
+from ..errors import InputError, TalkingHeadError
 from ..io.package_data import package_data_dir
+from ..pipelines.base import MAX_SEED
 from ..registry import DEFAULT_PIPELINE, PIPELINES
-from .generation import DemoRequest, run_request
+from .components import refuse_large_images
+from .generation import DemoRequest, request_seed, run_request
 from .inputs_form import InputWidget, input_widgets, make_input_component, tab_inputs
 from .options_form import OptionWidget, make_component, option_widgets, read_options
 from .output_folders import OutputFolders
@@ -164,10 +166,15 @@ def build_tab(spec: TabSpec, pipelines: dict[str, type], settings: DemoSettings,
     with gr.Row():
         with gr.Column():
             inputs = PipelineInputs.build(pipelines, selected, prefix)
+            for component in inputs.components.values():
+                if isinstance(component, gr.Image):
+                    refuse_large_images(component, settings.max_image_pixels)
             with gr.Row():
                 pipeline = gr.Dropdown(names, value=selected, label="pipeline", info="the method that makes the motion",
                                        elem_id=f"{prefix}-pipeline")  # fmt: skip
-                seed = gr.Number(label="seed", precision=0, value=0, elem_id=f"{prefix}-seed",
+                # gradio refuses a number outside these bounds with its own sentence; page_seed
+                # says the pipeline's for anything else an API client may send
+                seed = gr.Number(label="seed", precision=0, value=0, minimum=0, maximum=MAX_SEED, elem_id=f"{prefix}-seed",
                                  info="same seed, same video; another number gives other head motion")  # fmt: skip
             with gr.Accordion("Options of the pipeline", open=False, elem_id=f"{prefix}-options"):
                 options = PipelineOptions.build(pipelines, selected, prefix)
@@ -195,7 +202,7 @@ def build_tab(spec: TabSpec, pipelines: dict[str, type], settings: DemoSettings,
         request = DemoRequest(
             pipeline=data[pipeline],
             inputs=inputs.values(data[pipeline], data),
-            seed=None if data[seed] is None else int(data[seed]),
+            seed=page_seed(data[seed]),
             options=options.values(data[pipeline], data),
             measure=bool(data[measure]) and can_measure,
         )
@@ -220,6 +227,14 @@ def add_examples(spec: TabSpec, inputs: PipelineInputs, prefix: str) -> None:
     examples = [[str(DEMOS_DIR / row[f]) if f in row else None for f in fields] for row in rows]
     gr.Examples(examples=examples, inputs=[inputs.components[f] for f in fields],
                 label="Examples (bundled demo inputs)", elem_id=f"{prefix}-examples")  # fmt: skip
+
+
+def page_seed(value: Any) -> int | None:
+    """The seed field's value for the pipeline; what the pipeline refuses is a sentence in the page."""
+    try:
+        return request_seed(value)
+    except InputError as exc:
+        raise gr.Error(str(exc), duration=None, print_exception=False) from None
 
 
 def run_in_page(request: DemoRequest, settings: DemoSettings, folders: OutputFolders, progress) -> Any:

@@ -43,6 +43,7 @@ def add_parser(commands) -> None:
     p.add_argument("--max-audio-seconds", type=float, default=DEFAULTS.max_audio_seconds, help="longest speech accepted")
     p.add_argument("--max-upload-mb", type=int, default=DEFAULTS.max_upload_mb, help="largest file accepted")
     p.add_argument("--max-image-side", type=int, default=DEFAULTS.max_image_side, help="largest max-size option accepted (px)")
+    p.add_argument("--max-image-pixels", type=int, default=DEFAULTS.max_image_pixels, help="largest photo accepted (width x height)")
     p.add_argument("--concurrency", type=int, default=DEFAULTS.concurrency, help="videos made at the same time; others wait")
     p.add_argument("--queue-size", type=int, default=DEFAULTS.queue_size, help="requests that may wait in the queue")
     p.add_argument("--keep-outputs-seconds", type=int, default=DEFAULTS.keep_outputs_seconds, help="delete results after this")
@@ -53,18 +54,22 @@ def settings_from(args: argparse.Namespace) -> DemoSettings:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .output_folders import OutputFolders
+
     settings = settings_from(args)
     limit_malloc_arenas()  # before the server starts its threads
-    # Before gradio is imported: no usage statistics or version checks leave the machine.
+    folders = OutputFolders(settings.keep_outputs_seconds)
+    # Before gradio is imported: no usage statistics or version checks leave the machine, and
+    # its copies of the uploads go into our folder, which is removed when the server stops.
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    os.environ.setdefault("GRADIO_TEMP_DIR", str(folders.root / "gradio"))
     try:
         import gradio  # noqa: F401
     except ImportError:
+        folders.close()
         raise MissingPackageError("the demo needs gradio: pip install 'talkinghead[demo]'") from None
     from .app import build_app
-    from .output_folders import OutputFolders
 
-    folders = OutputFolders(settings.keep_outputs_seconds)
     # A service manager stops the server with SIGTERM: exit normally so the results are removed.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     try:

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from ..api import load_pipeline
 from ..errors import InputError, MissingPackageError, TalkingHeadError
-from ..io.audio import load_audio, load_video_audio
+from ..io.audio import AudioTooLongError, check_seconds, duration_limit
+from ..io.image import ImageTooLargeError, check_image_pixels, megapixels, pixel_limit
 from ..io.video import probe_video
+from ..pipelines.base import check_seed
 from ..pipelines.inputs import FILE_KINDS, TaskInputs
 from ..registry import PIPELINES
 from .inputs_form import check_given, file_inputs
@@ -24,8 +27,6 @@ from .summary import QualitySummary, measure_video
 
 #: progress(fraction done in [0, 1], what is happening)
 Progress = Callable[[float, str], None]
-#: the rate sound is decoded at for the length check when a pipeline states none
-DEFAULT_SAMPLE_RATE = 16000
 
 
 @dataclass(frozen=True)
@@ -66,10 +67,10 @@ def _run(pipeline_class: type, request: DemoRequest, settings: DemoSettings, fol
     progress(0.0, "checking the inputs")
     check_given(pipeline_class.inputs_class, request.inputs)
     inputs = pipeline_class.inputs_class.from_mapping(request.inputs, where=f"{request.pipeline} inputs")
-    check_inputs(inputs, settings, getattr(pipeline_class, "audio_sample_rate", DEFAULT_SAMPLE_RATE))
+    check_inputs(inputs, settings)
     check_options(pipeline_class, request.options, settings)
     started = time.perf_counter()
-    with load_pipeline(request.pipeline) as pipeline:
+    with server_limits(settings), load_pipeline(request.pipeline) as pipeline:
         progress(0.05, "finding the face and making the motion")
         result = pipeline(inputs, seed=request.seed, **request.options)
         out = folder / f"{_output_stem(inputs)}-talkinghead.mp4"
@@ -90,17 +91,20 @@ def _run(pipeline_class: type, request: DemoRequest, settings: DemoSettings, fol
     return DemoOutput(video=out, summary=summary)
 
 
-def check_inputs(inputs: TaskInputs, settings: DemoSettings, sample_rate: int) -> None:
-    """Every file input within the upload limit, every sound and video within the length limit
-    (the page checks the size too; this is the server)."""
+def check_inputs(inputs: TaskInputs, settings: DemoSettings) -> None:
+    """Every file input within the upload limit, every image within the pixel limit and every
+    sound and video within the length limit, from the files' headers before anything is
+    decoded (the page checks the upload size too; this is the server)."""
     for f in inputs.input_fields():
         path = getattr(inputs, f.name)
         kind = f.metadata.get("kind")
         if not isinstance(path, (str, Path)) or kind not in FILE_KINDS:
             continue
         check_size(path, settings)
-        if kind in ("audio", "video"):
-            check_length(path, kind, settings, sample_rate)
+        if kind == "image":
+            check_pixels(path, settings)
+        elif kind in ("audio", "video"):
+            check_length(path, kind, settings)
 
 
 def check_size(path: str | Path, settings: DemoSettings) -> None:
@@ -109,18 +113,39 @@ def check_size(path: str | Path, settings: DemoSettings) -> None:
         raise InputError(f"{path} is {size / 2**20:.1f} MB; this server accepts files up to {settings.max_upload_mb} MB.")
 
 
-def check_length(path: str | Path, kind: str, settings: DemoSettings, sample_rate: int) -> None:
-    """InputError when a sound (audio input) or a video is longer than the server takes."""
-    seconds = video_seconds(path, sample_rate) if kind == "video" else load_audio(path, sample_rate).duration
-    if seconds > settings.max_audio_seconds:
+def check_pixels(path: str | Path, settings: DemoSettings) -> None:
+    """InputError when the image's header states more pixels than the server takes."""
+    try:
+        check_image_pixels(path, settings.max_image_pixels)
+    except ImageTooLargeError as exc:
+        raise InputError(pixels_refusal(str(path), exc)) from None
+
+
+def pixels_refusal(name: str, exc: ImageTooLargeError) -> str:
+    """What the page says about an image over the server's pixel limit."""
+    return (f"{name}: the image is {exc.width}x{exc.height} px ({megapixels(exc.width * exc.height)}); this server "
+            f"accepts at most {megapixels(exc.limit)}. Please use a smaller photo.")  # fmt: skip
+
+
+def check_length(path: str | Path, kind: str, settings: DemoSettings) -> None:
+    """InputError when a sound (audio input) or a video is longer than the server takes,
+    found from its header, or by counting its decoded sound when the header states no length."""
+    limit = settings.max_audio_seconds
+    try:
+        seconds = video_seconds(path, limit) if kind == "video" else check_seconds(path, limit)
+    except AudioTooLongError as exc:
+        seconds = exc.seconds
+    if seconds is None or seconds > limit:
+        length = f"is {seconds:.1f} s long" if seconds is not None else f"is longer than {limit:g} s"
         raise InputError(
-            f"{path}: the {'video' if kind == 'video' else 'sound'} is {seconds:.1f} s long; this server "
-            f"accepts at most {settings.max_audio_seconds:g} s. Please use a shorter clip."
+            f"{path}: the {'video' if kind == 'video' else 'sound'} {length}; this server "
+            f"accepts at most {limit:g} s. Please use a shorter clip."
         )
 
 
-def video_seconds(path: str | Path, sample_rate: int) -> float:
-    """A video's length from its header (no decoding), else from its sound (0 without any).
+def video_seconds(path: str | Path, max_seconds: float) -> float:
+    """A video's length from its header (no decoding), else from its sound (0 without any),
+    counted without keeping it and stopped past `max_seconds` (AudioTooLongError).
 
     It counts whether or not the video has sound: a long silent reference video costs as much
     face tracking as a long speaker video.
@@ -128,8 +153,30 @@ def video_seconds(path: str | Path, sample_rate: int) -> float:
     seconds = probe_video(path).duration
     if seconds > 0:
         return seconds
-    clip = load_video_audio(path, sample_rate)  # the header gives no duration (e.g. some webm)
-    return clip.duration if clip is not None else 0.0
+    try:  # the header gives no duration (e.g. some webm)
+        return check_seconds(path, max_seconds)
+    except AudioTooLongError:
+        raise
+    except InputError:  # no sound track
+        return 0.0
+
+
+def request_seed(value: Any) -> int | None:
+    """The seed field's value as the pipeline takes it: None (a random seed) or a whole number
+    in 0..2**32-1; InputError with the pipeline's own sentence otherwise."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # number fields send whole numbers as floats
+    return check_seed(value)
+
+
+@contextmanager
+def server_limits(settings: DemoSettings):
+    """The server's limits on every image and sound the pipeline decodes in the block, so a
+    header that understates a file's size is caught while it is decoded."""
+    with pixel_limit(settings.max_image_pixels), duration_limit(settings.max_audio_seconds):
+        yield
 
 
 def _output_stem(inputs: TaskInputs) -> str:

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from ..audio.encoder import AudioEncoder, AudioEncoderConfig
-from ..audio.mel import MelConfig, audio_windows
+from ..audio.mel import MelConfig, log_mel, map_windows, temporal_context
 from ..io.module_checkpoint import CheckpointedModule
 from ..types import AudioClip
 
@@ -90,11 +90,15 @@ class Audio2Exp(CheckpointedModule):
 
     @torch.no_grad()
     def predict(self, clip: AudioClip, fps: float) -> np.ndarray:
-        """(T, E) float32 coefficients for the video frames of `clip` at `fps`."""
+        """(T, E) float32 coefficients for the video frames of `clip` at `fps`, computed
+        config.mel.chunk_seconds at a time (memory does not grow with the clip)."""
         self.eval()
-        device = next(self.parameters()).device
-        windows = audio_windows(clip, fps, self.config.mel, device)
-        return self.calibrated(self(windows[None])[0]).cpu().numpy().astype(np.float32)
+        mel = log_mel(clip, self.config.mel, next(self.parameters()).device)
+        # Each output frame sees its neighbours through the temporal convolutions only; the
+        # encoder reads one frame's window.
+        context = temporal_context(self.members[0].temporal)
+        raw = map_windows(lambda w: self(w[None])[0], mel, fps, clip.num_frames(fps), self.config.mel, context)
+        return self.calibrated(raw).cpu().numpy().astype(np.float32)
 
     def calibrated(self, raw: torch.Tensor) -> torch.Tensor:
         """(..., E) raw outputs -> the same stretched by the calibration (see __init__)."""

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..audio.mel import MelConfig, frame_windows, log_mel
+from ..audio.mel import MelConfig, log_mel, map_windows
 from ..io.module_checkpoint import CheckpointedModule
 from ..types import AudioClip
 
@@ -64,8 +64,9 @@ class Audio2ExpV2Config:
 def mel_stream(clip: AudioClip, fps: float, num_frames: int, config: MelConfig) -> np.ndarray:
     """(num_frames, n_mels) float32 log-mel per video frame, standardised per band over the
     clip (zero mean, unit std): what changes, not the voice's colour or level. The clip must be
-    at config.sample_rate."""
-    mel = frame_windows(log_mel(clip, config), fps, num_frames, config).mean(1).numpy()
+    at config.sample_rate. Windows are averaged config.chunk_seconds at a time (never the whole
+    clip's (T, W, n_mels) at once)."""
+    mel = map_windows(lambda w: w.mean(1), log_mel(clip, config), fps, num_frames, config, 0).numpy()
     return ((mel - mel.mean(0)) / (mel.std(0) + 1e-3)).astype(np.float32)
 
 

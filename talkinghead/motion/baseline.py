@@ -41,6 +41,9 @@ class BaselineMotionConfig:
     faces get the loudness mouth on the geometric basis, with a notice. Measured on held-out
     real speakers (checkpoints/articulation/CARD.md): rendered lip-gap r 0.43 for content
     against 0.08 for audio2exp and loudness."""
+    recognizer: str | None = None
+    """What the content mouth hears without a transcript: "phones" or "words" (see
+    audio.phones.PhoneConfig.recognizer, which holds the default and the measurements)."""
     audio2exp_checkpoint: str | None = None
     """Folder of an audio-to-expression checkpoint; None = the shipped checkpoints/audio2exp."""
     articulation_checkpoint: str | None = None
@@ -221,14 +224,15 @@ class BaselineMotion:
         """(T, K) absolute coefficients from the speech's phones (aligned to `transcript` when
         given, else recognised), sized by audio2exp v2 when `refine`, and the K basis columns
         they belong to."""
-        from ..audio.phones import align_transcript, recognize_phones
+        from ..audio.phones import PhoneConfig, align_transcript, recognize_speech
         from ..io.audio import audio_from_array
 
         model = self.articulation
         columns = [basis.names.index(n) for n in model.expression_names]
         if clip.sample_rate != 16000:
             clip = audio_from_array(clip.samples, clip.sample_rate, 16000)
-        segments = align_transcript(clip, transcript) if transcript else recognize_phones(clip)
+        hearing = PhoneConfig(**({"recognizer": self.config.recognizer} if self.config.recognizer else {}))
+        segments = align_transcript(clip, transcript) if transcript else recognize_speech(clip, hearing)
         warn_without_speech(clip, segments)
         shapes = model(segments, num_frames, fps)
         if refine:

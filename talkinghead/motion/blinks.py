@@ -36,8 +36,10 @@ def blinks(rng: np.random.Generator, num_frames: int, fps: float, config: BlinkC
     start = rng.uniform(0.3, mean_gap)
     duration = config.close_seconds + config.hold_seconds + config.open_seconds
     while start < num_frames / fps:
-        window = (times >= start) & (times < start + duration)
-        closure[window] = np.maximum(closure[window], blink_profile(times[window] - start, config))
+        # The frames with start <= time < start + duration (times are sorted): a slice, not a
+        # clip-long mask per blink, so a long clip costs O(T), not O(T * blinks).
+        lo, hi = np.searchsorted(times, [start, start + duration], side="left")
+        closure[lo:hi] = np.maximum(closure[lo:hi], blink_profile(times[lo:hi] - start, config))
         # Gamma-distributed gaps (shape 3): irregular, but never implausibly close together.
         start += config.min_gap_seconds + rng.gamma(3.0, (mean_gap - config.min_gap_seconds) / 3.0)
     return np.repeat(closure[:, None], 2, axis=1).astype(np.float32)

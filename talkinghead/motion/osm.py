@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from ..audio.encoder import AudioEncoder, AudioEncoderConfig
-from ..audio.mel import MelConfig, audio_windows
+from ..audio.mel import MelConfig, frame_windows, log_mel, map_chunks, temporal_context
 from ..io.module_checkpoint import CheckpointedModule
 from ..types import AudioClip
 from .motion_space import CHANNELS, MotionSpace, MotionSpaceConfig, resample, window_index
@@ -95,22 +95,48 @@ class OSMNet(CheckpointedModule):
 
     def forward(self, frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         z = self.encoder(frames)  # (B, T, dim)
-        win = z[:, torch.as_tensor(window_index(z.shape[1], self.config.space), device=z.device)]  # (B, N, window_frames, dim)
-        pooled = torch.cat([win.mean(2), win.std(2)], dim=-1)  # (B, N, 2 dim)
+        return self.points(z, window_index(z.shape[1], self.config.space))
+
+    def points(self, z: torch.Tensor, index: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """z (B, T', dim) frame embeddings, index (N', window_frames) int rows of z per motion
+        window -> mu (B, N', K) and log_sigma (B, N', K) in LOG_SIGMA_RANGE."""
+        win = z[:, torch.as_tensor(index, device=z.device)]  # (B, N', window_frames, dim)
+        pooled = torch.cat([win.mean(2), win.std(2)], dim=-1)  # (B, N', 2 dim)
         mu, log_sigma = self.head(self.window_net(pooled.transpose(1, 2)).transpose(1, 2)).chunk(2, dim=-1)
         return mu, log_sigma.clamp(*LOG_SIGMA_RANGE)
+
+    def window_points(self, mel: torch.Tensor, num_frames: int) -> torch.Tensor:
+        """(F, n_mels) log-mel of a clip of num_frames frames at space.fps -> (N, 2K): mu and
+        log_sigma of its N motion windows, as forward() on the whole clip's windows gives them,
+        computed config.mel.chunk_seconds at a time so memory does not grow with the clip."""
+        space, mel_config = self.config.space, self.config.mel
+        index = window_index(num_frames, space)  # (N, window_frames) global frame numbers
+
+        def span(lo: int, hi: int) -> torch.Tensor:
+            first, last = int(index[lo, 0]), int(index[hi - 1].max()) + 1  # the frames windows lo..hi read
+            z = self.encoder(frame_windows(mel, space.fps, num_frames, mel_config, first, last)[None])
+            return torch.cat(self.points(z, index[lo:hi] - first), dim=-1)[0]
+
+        # A window's point depends on its neighbours through window_net's convolutions only.
+        chunk = int(round(mel_config.chunk_seconds * space.fps / space.hop_frames))
+        return map_chunks(span, len(index), chunk, temporal_context(self.window_net))
 
     @torch.no_grad()
     def sample(self, clip: AudioClip, fps: float, *, seed: int, diversity: float) -> tuple[np.ndarray, np.ndarray]:
         """(T, 3) yaw, pitch, roll in degrees and (T, 2) x, y offsets in inter-ocular distances
-        for the T = clip.num_frames(fps) video frames."""
+        for the T = clip.num_frames(fps) video frames.
+
+        The audio goes through the network a chunk at a time (window_points); the noise chain
+        over all windows and the overlap-add are whole-clip but only O(windows * K), so the
+        result is the same for any chunk size."""
         self.eval()
         space_fps = self.config.space.fps
-        frames = audio_windows(clip, space_fps, self.config.mel, next(self.parameters()).device)
-        mu, log_sigma = (t[0].double().cpu().numpy() for t in self(frames[None]))
+        num_frames = clip.num_frames(space_fps)
+        mel = log_mel(clip, self.config.mel, next(self.parameters()).device)
+        mu, log_sigma = np.split(self.window_points(mel, num_frames).double().cpu().numpy(), 2, axis=1)
         noise = correlated_noise(np.random.default_rng(seed), mu.shape, self.config.window_correlation)
         z = mu + diversity * np.exp(log_sigma) * self.spread_scale.double().cpu().numpy() * noise
-        pose = self.space.decode(z, len(frames))
+        pose = self.space.decode(z, num_frames)
         pose = resample(pose, space_fps, fps, clip.num_frames(fps))
         return pose[:, :3].astype(np.float32), pose[:, 3:].astype(np.float32)
 

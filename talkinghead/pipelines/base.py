@@ -31,7 +31,7 @@ from ..facemodel.face_model import FaceModel
 from ..io.api_inputs import audio_clip, image_array
 from ..io.audio import load_audio
 from ..io.digest import checkpoint_hash
-from ..io.image import limit_size, load_image
+from ..io.image import image_size, limit_size, load_image
 from ..registry import FACE_BACKENDS, RENDERERS
 from ..render.base import Renderer, check_motion_format
 from ..types import AudioClip, MotionSequence, SourceFace
@@ -284,10 +284,12 @@ class TalkingHeadPipeline(Pipeline):
         path = None
         if isinstance(source_image, (str, Path)):
             path = str(source_image)
-            image = load_image(path)
+            stored_side = max(image_size(path))
+            image = load_image(path, max_side=options.max_size)  # large JPEGs decode at a reduced size
+            image, _ = limit_size(image, options.max_size)
+            scale = max(image.shape[:2]) / stored_side
         else:
-            image = image_array(source_image)
-        image, scale = limit_size(image, options.max_size)
+            image, scale = limit_size(image_array(source_image), options.max_size)
         if scale != 1.0:
             log.warning(
                 "%s: image downscaled by %.2f to %dx%d (max_size=%d)",
