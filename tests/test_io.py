@@ -337,3 +337,10 @@ def test_unreadable_video_raises_input_error(tmp_path):
     encode_audio(tmp_path / "a.wav", tone(0.2, 16000), 16000)
     with pytest.raises(InputError, match="no video track"):
         probe_video(tmp_path / "a.wav")
+
+
+def test_an_image_given_as_audio_says_it_has_no_sound():
+    from .conftest import DEMO_IMAGE
+
+    with pytest.raises(InputError, match=r"astronaut.png: cannot read audio \(no audio track: is it an image\?\)"):
+        load_audio(DEMO_IMAGE)

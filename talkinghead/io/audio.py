@@ -7,7 +7,6 @@ import re
 import subprocess
 import tempfile
 import wave
-from contextlib import contextmanager
 from contextvars import ContextVar
 from math import gcd
 from pathlib import Path
@@ -16,6 +15,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..types import AudioClip
+from .scoped import scoped
 
 MAX_CHANNELS = 8
 
@@ -78,14 +78,9 @@ _READ_BYTES = 1 << 20
 _current_limit: ContextVar[float] = ContextVar("talkinghead_max_audio_seconds", default=0.0)
 
 
-@contextmanager
 def duration_limit(max_seconds: float | None):
     """Within the block, load_audio refuses sound longer than `max_seconds` (0 or None: no limit)."""
-    token = _current_limit.set(float(max_seconds or 0))
-    try:
-        yield
-    finally:
-        _current_limit.reset(token)
+    return scoped(_current_limit, float(max_seconds or 0))
 
 
 def probe_seconds(path: str | Path) -> float | None:
@@ -123,6 +118,9 @@ def _header_seconds(path: str | Path, limit: float) -> float | None:
     if limit and seconds is not None and seconds > limit:
         raise AudioTooLongError.of(str(path), seconds, limit)
     return seconds
+
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 
 
 def _limit(max_seconds: float | None) -> float:
@@ -184,12 +182,13 @@ def _decode(path: str | Path, sample_rate: int, sample_format: str, limit: float
         data, count = _read_output(process, most, keep)
         code = process.wait()
         errors.seek(0)
-        message = last_line(errors.read())
+        report = errors.read()
+        message = last_line(report)
     if most is not None and count > most:
         raise AudioTooLongError.of(str(path), None, limit)
     if code != 0:
-        if "does not contain any stream" in message:
-            message = "no audio track"
+        if b"does not contain any stream" in report:  # ffmpeg's last line then only says it could not write
+            message = "no audio track: is it an image?" if Path(path).suffix.lower() in IMAGE_SUFFIXES else "no audio track"
         raise InputError(f"{path}: cannot read audio ({message})")
     return data, count
 

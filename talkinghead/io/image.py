@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from ..errors import InputError
+from .scoped import scoped
 
 MIN_SIDE = 32
 
@@ -59,14 +59,9 @@ def megapixels(pixels: int) -> str:
     return f"{pixels / 1e6:.1f} megapixels"
 
 
-@contextmanager
 def pixel_limit(max_pixels: int | None):
     """Within the block, load_image refuses images over `max_pixels` (0 or None: no limit)."""
-    token = _current_limit.set(int(max_pixels or 0))
-    try:
-        yield
-    finally:
-        _current_limit.reset(token)
+    return scoped(_current_limit, int(max_pixels or 0))
 
 
 def image_size(path: str | Path) -> tuple[int, int]:
