@@ -11,9 +11,12 @@ articulation_cross_validation.py) and the held-out clips' mouths are predicted f
   lw 0.6/1.6   phone recognition at other language weights
   shift 5/12   phone recognition of the audio delayed by 5 / 12 ms (a different frame grid)
   average      the mean of the shapes from phones, lw 0.6/1.6 and shift 5/12 (a crude posterior)
+  phones & words  the mean of the shapes from phones and from recognised words
+               (`recognizer: both`)
   words fast   the same with a narrower search (at most 1500 HMMs and 5 words per frame)
-  recognised words  audio.phones.recognize_speech, what the content mouth uses: the narrow
-               search's own word spans aligned at phone level (no forced word pass)
+  recognised words  what the content mouth hears with `recognizer: words`
+               (audio.alignment.align_recognised_words): the narrow search's own word spans
+               aligned at phone level (no forced word pass)
   ..., refit   the table fitted on the training people's word-aligned phones instead
   +loudness    a ridge-linear mix, fitted on the training people, of the phones' lip gap, its
                +-1 frame shifts, loudness and its +-1/2 frame shifts and gap x loudness
@@ -31,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from talkinghead.audio import phones as recognition
+from talkinghead.audio.alignment import align_recognised_words
 from talkinghead.eval.metrics import pearson
 from talkinghead.facemodel.learned_basis import LearnedBasis
 from talkinghead.info import machine_summary
@@ -99,7 +103,7 @@ def main() -> None:
     if not args.no_words:
         inputs["words"] = words_then_alignment
         inputs["words fast"] = lambda clip: words_then_alignment(clip, maxhmmpf=1500, maxwpf=5)
-        inputs["recognised words"] = recognition.recognize_speech  # the shipped path: the recogniser's word spans, no word pass
+        inputs["recognised words"] = align_recognised_words  # recognizer: words, the recogniser's own word spans
     segments, seconds = {}, {}
     for label, recognise in inputs.items():
         tic = time.time()
@@ -131,6 +135,8 @@ def main() -> None:
             gaps = {label: s @ gap_per_unit for label, s in shapes.items()}
             gaps["average"] = np.mean([shapes[k] for k in ("phones", "lw 0.6", "lw 1.6", "shift 5", "shift 12")], axis=0) @ gap_per_unit
             gaps["+loudness"] = mix_features(gaps["phones"], loudness[e.name]) @ weights
+            if "recognised words" in shapes:
+                gaps["phones & words"] = (shapes["phones"] + shapes["recognised words"]) / 2 @ gap_per_unit
             for label, refit in refits.items():
                 gaps[f"{label}, refit"] = refit.lip_gap(refit(segments[label][e.name], len(e.gaps), e.fps))
             for label, gap in gaps.items():

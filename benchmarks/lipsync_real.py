@@ -1,7 +1,7 @@
 """Lip sync on real talking clips: the first frame driven by the clip's own audio, against the clip.
 
     python benchmarks/lipsync_real.py CLIP.mp4 [CLIP.mp4 ...] [--mouth content audio2exp-v2 audio2exp loudness]
-                                      [--articulation DIR] [--audio2exp-v2 DIR] [--recognizer phones|words] [--json OUT]
+                                      [--articulation DIR] [--audio2exp-v2 DIR] [--recognizer phones|words|both] [--json OUT]
 
 For every clip and mouth model (the baseline pipeline's `mouth` setting), the first frame is
 animated with the clip's audio (head kept still, so only the mouth differs), and dlib's 68-point
@@ -87,7 +87,7 @@ def main() -> None:
     parser.add_argument("--mouth", nargs="+", default=["content", "audio2exp-v2", "audio2exp", "loudness"])
     parser.add_argument("--articulation", default=None, help="articulation checkpoint folder for the content mouth (default: shipped)")
     parser.add_argument("--audio2exp-v2", default=None, help="audio2exp v2 checkpoint folder for the content mouth (default: shipped)")
-    parser.add_argument("--recognizer", choices=["phones", "words"], default=None, help="what the content mouth hears (default: the config's)")
+    parser.add_argument("--recognizer", choices=["phones", "words", "both"], default=None, help="what the content mouth hears (default: the config's)")
     parser.add_argument("--json", default=None, help="also write the figures here")
     args = parser.parse_args()
     started = time.time()

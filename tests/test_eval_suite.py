@@ -171,7 +171,9 @@ def talking(tmp_path_factory):
     samples = np.concatenate([speech.samples[: int(1.5 * rate)], np.zeros(int(0.8 * rate), np.float32),
                               speech.samples[int(1.5 * rate): int(2.5 * rate)]])  # fmt: skip
     write_wav(audio, AudioClip(samples, rate))
-    result = talkinghead.generate(str(DEMO_IMAGE), str(audio), seed=0, still=True)
+    # The loudness mouth: these tests measure the evaluation suite's lag and pause readings,
+    # which need a mouth that follows the sound's loudness exactly.
+    result = talkinghead.generate(str(DEMO_IMAGE), str(audio), seed=0, still=True, mouth="loudness")
     result.save(folder / "talking.mp4")
     return str(folder / "talking.mp4"), load_audio(audio), folder
 
@@ -179,7 +181,7 @@ def talking(tmp_path_factory):
 def test_audio_shifted_by_k_frames_moves_the_lag_by_k(talking):
     video, clip, folder = talking
     base = evaluate_video(video).summary
-    assert base["sync_r"] > 0.4  # the mouth follows the sound enough for its lag to be measured
+    assert base["sync_r"] > 0.5  # the loudness mouth follows loudness
     for k in (2, 3):
         delayed = np.concatenate([np.zeros(int(k * clip.sample_rate / FPS), np.float32), clip.samples])
         path = folder / f"delayed_{k}.wav"

@@ -213,29 +213,57 @@ def test_results_do_not_depend_on_earlier_calls():
 
 
 def test_recognised_words_give_phones_covering_the_clip():
-    from talkinghead.audio.phones import PhoneConfig, recognize_speech
+    from talkinghead.audio.phones import PhoneConfig, recognize_phones, recognize_speech
 
     clip = load_audio(DEMO_SPEECH, 16000)
     clip = type(clip)(clip.samples[: 16000 * 5], 16000)
-    segments = recognize_speech(clip, PhoneConfig(recognizer="words"))
+    (segments,) = recognize_speech(clip, PhoneConfig(recognizer="words"))
     assert segments[0].start == 0.0 and abs(segments[-1].end - 5.0) < 0.011
     assert all(a.end == b.start for a, b in zip(segments, segments[1:]))
     spoken = [s.phone for s in segments if s.phone != "SIL"]
     assert len(spoken) > 20 and {"AH", "IY", "OW"} & set(spoken)
     silence = type(clip)(np.zeros(16000 * 2, np.float32), 16000)
-    assert {s.phone for s in recognize_speech(silence, PhoneConfig(recognizer="words"))} == {"SIL"}
-    with pytest.raises(InputError, match="recognizer must be 'words' or 'phones'"):
+    assert {s.phone for s in recognize_speech(silence, PhoneConfig(recognizer="words"))[0]} == {"SIL"}
+    phones, words = recognize_speech(clip, PhoneConfig(recognizer="both"))
+    assert phones == recognize_phones(clip) and words == segments
+    assert recognize_speech(clip, PhoneConfig(recognizer="phones")) == [phones]
+    with pytest.raises(InputError, match="recognizer must be one of phones, words, both"):
         PhoneConfig(recognizer="whisper")
 
 
-def test_the_content_mouth_uses_the_configured_recognizer(monkeypatch):
+def test_the_content_mouth_uses_the_configured_recognizer_and_averages_two_hearings(monkeypatch):
     from talkinghead.audio import phones
     from talkinghead.facemodel.learned_basis import LearnedBasis
+    from talkinghead.motion.articulation import Segment
     from talkinghead.motion.baseline import BaselineMotion, BaselineMotionConfig
 
+    open_vowel = [Segment("SIL", 0.0, 0.5), Segment("AA", 0.5, 1.5), Segment("SIL", 1.5, 2.0)]
+    silence = [Segment("SIL", 0.0, 2.0)]
     seen = []
-    monkeypatch.setattr(phones, "recognize_speech", lambda clip, config: seen.append(config.recognizer) or [])
-    clip = load_audio(DEMO_SPEECH, 16000)
-    for recognizer in (None, "words"):
-        BaselineMotion(BaselineMotionConfig(recognizer=recognizer)).mouth_targets(clip, 25.0, LearnedBasis())
-    assert seen == [phones.PhoneConfig().recognizer, "words"]
+
+    def hearings(clip, config):
+        seen.append(config.recognizer)
+        return [open_vowel] if config.recognizer != "both" else [open_vowel, silence]
+
+    monkeypatch.setattr(phones, "recognize_speech", hearings)
+    clip = AudioClip(np.zeros(32000, np.float32), 16000)
+    basis = LearnedBasis()
+    mouths = {r: BaselineMotion(BaselineMotionConfig(recognizer=r)).mouth_targets(clip, 25.0, basis)[0] for r in (None, "words", "both")}
+    assert seen == [phones.PhoneConfig().recognizer, "words", "both"]
+    # the mean with a closed mouth: its spread is already the hearings' average (half the vowel's)
+    np.testing.assert_allclose(mouths["both"], mouths["words"] / 2, atol=1e-6)
+
+
+def test_the_mean_of_disagreeing_hearings_keeps_their_spread():
+    from talkinghead.motion.baseline import mean_mouth
+
+    gap_per_unit = np.array([0.2, 0.05])
+    t = np.arange(100)
+    early = np.stack([np.clip(np.sin(t / 3.0), 0, None), np.zeros(100)], axis=1)
+    late = np.roll(early, 4, axis=0)  # the same syllables heard 4 frames later
+    mean = mean_mouth([early, late], gap_per_unit)
+    assert mean.dtype == np.float32 and mean.shape == (100, 2)
+    assert np.isclose(np.std(mean @ gap_per_unit), np.std(early @ gap_per_unit), rtol=1e-5)
+    assert np.std((early + late) / 2 @ gap_per_unit) < 0.9 * np.std(early @ gap_per_unit)  # what it corrects
+    assert np.all(mean[(early[:, 0] == 0) & (late[:, 0] == 0)] == 0)  # closed where both are closed
+    np.testing.assert_array_equal(mean_mouth([early], gap_per_unit), early.astype(np.float32))

@@ -48,6 +48,9 @@ class PhoneSegment:
     end: float
 
 
+RECOGNIZERS = ("phones", "words", "both")
+
+
 @dataclass(frozen=True)
 class PhoneConfig:
     """Decoder settings, defaults in one place."""
@@ -68,15 +71,16 @@ class PhoneConfig:
     piece_seconds: float = 4.0
     """Forced alignment's phone pass runs on pieces at least this long, cut at pauses between
     words (on 10-20 s pieces pocketsphinx's phone alignment often fails)."""
-    recognizer: str = "phones"
+    recognizer: str = "both"
     """What the content mouth hears without a transcript. "phones": the phone loop (about 0.05 s
     per second of audio). "words": pocketsphinx recognises words with its en-us word language
     model (a narrow search: `word_max_hmms`, `word_max_words`) and their phones are aligned to the
-    audio, so real words constrain the phones (about 0.25 s per second). Measured: over all 18
-    English people held out one at a time "words" times the mouth better (lip-gap r 0.38 against
-    0.34, worst person 0.15 against -0.06; benchmarks/lipsync_alternatives.py), but on the rendered
-    check of six unseen people it loses (0.34 against 0.43; checkpoints/articulation/CARD.md), so
-    "phones" stays the default until a larger check decides."""
+    audio, so real words constrain the phones (about 0.25 s per second). "both": the mean of the
+    two mouths. Leave-one-person-out over 18 English people (benchmarks/lipsync_alternatives.py),
+    lip-gap r mean / worst person: phones 0.34 / -0.06, words 0.38 / 0.15, both 0.39 / 0.11 (better
+    than phones on 16 of 21 clips); rendered check of six unseen people (benchmarks/lipsync_real.py):
+    phones 0.43 (min 0.19), words 0.34 (0.20), both 0.42 (0.21). "both" is the default: as good
+    on the rendered check, clearly better over everyone, and never far off on a clip."""
     word_max_hmms: int = 1500
     """Word search: at most this many active HMMs per frame (pocketsphinx maxhmmpf). With 1500
     and `word_max_words` 5 the words heard were nearly those of the default search, 3x faster."""
@@ -89,8 +93,8 @@ class PhoneConfig:
     def __post_init__(self) -> None:
         if self.unknown_words not in ("error", "skip"):
             raise InputError(f"unknown_words must be 'error' or 'skip', got {self.unknown_words!r}")
-        if self.recognizer not in ("words", "phones"):
-            raise InputError(f"recognizer must be 'words' or 'phones', got {self.recognizer!r}")
+        if self.recognizer not in RECOGNIZERS:
+            raise InputError(f"recognizer must be one of {', '.join(RECOGNIZERS)}, got {self.recognizer!r}")
 
 
 def model_paths() -> dict[str, str]:
@@ -245,15 +249,19 @@ def recognize_phones(clip: AudioClip, config: PhoneConfig = PhoneConfig()) -> li
     return tidy(segments, duration)
 
 
-def recognize_speech(clip: AudioClip, config: PhoneConfig = PhoneConfig()) -> list[PhoneSegment]:
-    """The phones of `clip` as the content mouth hears them without a transcript: recognised
-    words aligned at phone level (config.recognizer "words"), or recognize_phones ("phones").
-    Segments in order covering [0, clip.duration]."""
-    if config.recognizer == "phones":
-        return recognize_phones(clip, config)
+def recognize_speech(clip: AudioClip, config: PhoneConfig = PhoneConfig()) -> list[list[PhoneSegment]]:
+    """The phones of `clip` as the content mouth hears them without a transcript, one segment
+    list per hearing (each in order, covering [0, clip.duration]): recognize_phones for
+    config.recognizer "phones", recognised words aligned at phone level for "words", both lists
+    for "both" (the mouth then takes the mean of the two)."""
     from .alignment import align_recognised_words
 
-    return align_recognised_words(clip, config)
+    hearings = []
+    if config.recognizer in ("phones", "both"):
+        hearings.append(recognize_phones(clip, config))
+    if config.recognizer in ("words", "both"):
+        hearings.append(align_recognised_words(clip, config))
+    return hearings
 
 
 def align_transcript(clip: AudioClip, text: str, config: PhoneConfig = PhoneConfig()) -> list[PhoneSegment]:

@@ -39,10 +39,10 @@ class BaselineMotionConfig:
     learned audio-to-expression model, opened with loudness; "loudness": lip gap from loudness
     alone. content and audio2exp need the learned expression basis (MediaPipe landmarks); other
     faces get the loudness mouth on the geometric basis, with a notice. Measured on held-out
-    real speakers (checkpoints/articulation/CARD.md): rendered lip-gap r 0.43 for content
+    real speakers (checkpoints/articulation/CARD.md): rendered lip-gap r 0.42 for content
     against 0.08 for audio2exp and loudness."""
     recognizer: str | None = None
-    """What the content mouth hears without a transcript: "phones" or "words" (see
+    """What the content mouth hears without a transcript: "phones", "words" or "both" (see
     audio.phones.PhoneConfig.recognizer, which holds the default and the measurements)."""
     audio2exp_checkpoint: str | None = None
     """Folder of an audio-to-expression checkpoint; None = the shipped checkpoints/audio2exp."""
@@ -76,6 +76,20 @@ def warn_without_speech(clip: AudioClip, segments) -> None:
     if spoken / duration < MIN_SPEECH_SHARE:
         name = f"{clip.path}: " if clip.path else ""
         log.info("%sno speech recognised in %.0f%% of the sound (noise or music?): the mouth stays nearly closed", name, 100 * (1 - spoken / duration))
+
+
+def mean_mouth(mouths: list[np.ndarray], gap_per_unit: np.ndarray) -> np.ndarray:
+    """(T, K) float32 mean of the mouths of several hearings of one clip (recognizer "both"),
+    scaled so its lip gap varies as much as theirs do on average: where two hearings disagree
+    their mean moves less than either, which would leave the mouth under-articulated. Closed
+    frames stay closed (the scale multiplies)."""
+    mean = np.mean(mouths, axis=0)
+    if len(mouths) > 1:
+        spread = float(np.mean([np.std(m @ gap_per_unit) for m in mouths]))
+        now = float(np.std(mean @ gap_per_unit))
+        if now > 1e-9:
+            mean = mean * (spread / now)
+    return mean.astype(np.float32)
 
 
 class BaselineMotion:
@@ -232,9 +246,9 @@ class BaselineMotion:
         if clip.sample_rate != 16000:
             clip = audio_from_array(clip.samples, clip.sample_rate, 16000)
         hearing = PhoneConfig(**({"recognizer": self.config.recognizer} if self.config.recognizer else {}))
-        segments = align_transcript(clip, transcript) if transcript else recognize_speech(clip, hearing)
-        warn_without_speech(clip, segments)
-        shapes = model(segments, num_frames, fps)
+        hearings = [align_transcript(clip, transcript)] if transcript else recognize_speech(clip, hearing)
+        warn_without_speech(clip, hearings[0])
+        shapes = mean_mouth([model(segments, num_frames, fps) for segments in hearings], model.gap_per_unit)
         if refine:
             shapes = self.audio2exp_v2.refine(shapes, clip, fps, int(round(model.offset * fps)))
         return shapes, columns
