@@ -10,7 +10,7 @@ from PIL import Image
 
 from talkinghead.errors import InputError
 from talkinghead.io.api_inputs import audio_clip, image_array
-from talkinghead.io.audio import load_audio, write_wav
+from talkinghead.io.audio import write_wav
 from talkinghead.types import AudioClip
 
 from .conftest import syllables
@@ -72,11 +72,11 @@ def test_sounds_in_every_accepted_type(tmp_path):
     path = tmp_path / "s.wav"
     write_wav(path, AudioClip(samples, 16000))
     for value in (AudioClip(samples, 16000), (samples, 16000), (samples.tolist(), 16000.0), path, str(path), path.read_bytes(), io.BytesIO(path.read_bytes())):
-        clip = audio_clip(value, 16000, load_audio)
+        clip = audio_clip(value, 16000)
         assert clip.sample_rate == 16000 and abs(clip.duration - 1.0) < 0.01
-    stereo = audio_clip((np.stack([samples, samples], axis=1), 16000), 16000, load_audio)
+    stereo = audio_clip((np.stack([samples, samples], axis=1), 16000), 16000)
     assert stereo.samples.ndim == 1
-    assert audio_clip((syllables(1.0, 8000), 8000), 16000, load_audio).sample_rate == 16000
+    assert audio_clip((syllables(1.0, 8000), 8000), 16000).sample_rate == 16000
 
 
 @pytest.mark.parametrize(
@@ -88,7 +88,7 @@ def test_sounds_in_every_accepted_type(tmp_path):
 )  # fmt: skip
 def test_sounds_that_cannot_be_used_are_one_line_errors(value, needle):
     with pytest.raises(InputError) as caught:
-        audio_clip(value, 16000, load_audio)
+        audio_clip(value, 16000)
     message = str(caught.value)
     assert needle in message and "\n" not in message and "[" not in message.split(":")[0]  # never prints the array
 

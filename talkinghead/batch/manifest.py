@@ -36,6 +36,7 @@ from typing import Any, Mapping, NamedTuple
 
 from ..config import checked_value
 from ..errors import InputError, TalkingHeadError
+from ..io.video import VIDEO_SUFFIXES
 from ..pipelines.base import MAX_SEED, check_seed
 from ..pipelines.config import config_dict
 from ..pipelines.inputs import FILE_KINDS, TaskInputs
@@ -45,7 +46,6 @@ from .cells import from_text, is_empty
 RESERVED = ("pipeline", "seed", "name", "out")
 #: <out folder>/batch_report.json belongs to the runner: names made here avoid it
 REPORT_NAME = "batch_report"
-VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv")
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
 from ..errors import InputError
 from ..types import AudioClip
+from .audio import audio_from_array, load_audio
+from .image import decode_image, pil_to_rgb
 
 IMAGE_TYPES = "a file path, encoded image bytes, a PIL image or a numpy array (H, W[, 1|3|4]) uint8 in [0, 255] or float in [0, 1]"
 AUDIO_TYPES = "a file path, encoded audio bytes, an AudioClip or (samples, sample_rate)"
@@ -39,10 +42,8 @@ def image_array(value: Any) -> np.ndarray:
         raise InputError(f"no image given: pass {IMAGE_TYPES}")
     if isinstance(value, (bytes, bytearray, memoryview)) or hasattr(value, "read"):
         return decoded_image(value)
-    if _is_pil(value):
-        from .image import _to_rgb
-
-        return _to_rgb(value)
+    if isinstance(value, Image.Image):
+        return pil_to_rgb(value)
     if hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch tensor, laid out (H, W, C)
         value = value.detach().cpu().numpy()
     if not isinstance(value, np.ndarray):
@@ -51,21 +52,12 @@ def image_array(value: Any) -> np.ndarray:
 
 
 def decoded_image(data: Any) -> np.ndarray:
-    from PIL import Image, ImageOps
-
-    from .image import _to_rgb
-
-    raw = bytes(data) if isinstance(data, (bytes, bytearray, memoryview)) else data.read()
+    """(H, W, 3) uint8 of encoded image bytes, read like an image file (the same pixel limit,
+    EXIF orientation and colour handling)."""
+    raw = encoded_bytes(data)
     if not raw:
         raise InputError("the image bytes are empty")
-    try:
-        with Image.open(io.BytesIO(raw)) as img:
-            img.load()
-            return _to_rgb(ImageOps.exif_transpose(img))
-    except Image.DecompressionBombError as exc:
-        raise InputError(f"cannot read the image bytes (too many pixels: {exc})") from None
-    except (OSError, SyntaxError, ValueError):
-        raise InputError(f"the {len(raw)} bytes given as the image are not an image file") from None
+    return decode_image(io.BytesIO(raw), f"the {len(raw)} bytes given as the image")
 
 
 def rgb_uint8(array: np.ndarray) -> np.ndarray:
@@ -104,26 +96,20 @@ def to_uint8(array: np.ndarray) -> np.ndarray:
     raise InputError(f"image must be {IMAGE_TYPES}, got {type_name(array)}")
 
 
-def _is_pil(value: Any) -> bool:
-    try:
-        from PIL import Image
-    except ImportError:  # pragma: no cover - PIL is a dependency
-        return False
-    return isinstance(value, Image.Image)
+def encoded_bytes(data: Any) -> bytes:
+    """The bytes of bytes, a bytearray, a memoryview or a binary file object."""
+    return bytes(data) if isinstance(data, (bytes, bytearray, memoryview)) else data.read()
 
 
-def audio_clip(value: Any, sample_rate: int, load) -> AudioClip:
-    """An AudioClip at `sample_rate` from any accepted sound value (see the module docstring).
-
-    load: the path loader, load(path, sample_rate) -> AudioClip (io.audio.load_audio)."""
-    from .audio import audio_from_array
-
+def audio_clip(value: Any, sample_rate: int) -> AudioClip:
+    """An AudioClip at `sample_rate` from any accepted sound value (see the module docstring);
+    files through io.audio.load_audio (and its limits)."""
     if value is None:
         raise InputError(f"no audio given: pass {AUDIO_TYPES}")
     if isinstance(value, AudioClip):
         return value
     if isinstance(value, (str, Path)):
-        return load(value, sample_rate)
+        return load_audio(value, sample_rate)
     if isinstance(value, tuple):
         if len(value) != 2 or isinstance(value[1], (np.ndarray, list, tuple)):
             raise InputError(f"audio tuple must be (samples, sample_rate), got {len(value)} items")
@@ -137,22 +123,22 @@ def audio_clip(value: Any, sample_rate: int, load) -> AudioClip:
             raise InputError(f"audio samples must be numbers, got {type_name(samples)}")
         return audio_from_array(samples, rate, sample_rate)
     if isinstance(value, (bytes, bytearray, memoryview)) or hasattr(value, "read"):
-        return decoded_audio(value, sample_rate, load)
+        return decoded_audio(value, sample_rate)
     if isinstance(value, (np.ndarray, list)):
         raise InputError("an audio array needs its sample rate: pass (samples, sample_rate) or an AudioClip")
     raise InputError(f"audio must be {AUDIO_TYPES}, got {type_name(value)}")
 
 
-def decoded_audio(data: Any, sample_rate: int, load) -> AudioClip:
+def decoded_audio(data: Any, sample_rate: int) -> AudioClip:
     """Encoded sound bytes decoded through a temporary file (ffmpeg reads files)."""
-    raw = bytes(data) if isinstance(data, (bytes, bytearray, memoryview)) else data.read()
+    raw = encoded_bytes(data)
     if not raw:
         raise InputError("the audio bytes are empty")
     with tempfile.TemporaryDirectory(prefix="talkinghead-audio-") as folder:
         path = Path(folder) / "audio"
         path.write_bytes(raw)
         try:
-            clip = load(path, sample_rate)
+            clip = load_audio(path, sample_rate)
         except InputError as exc:
             raise InputError(f"the {len(raw)} bytes given as the audio: {str(exc).removeprefix(str(path) + ': ')}") from None
     return AudioClip(clip.samples, clip.sample_rate, None)

@@ -118,21 +118,26 @@ def load_image(path: str | Path, max_pixels: int | None = None, max_side: int | 
         decoded at 1/2, 1/4 or 1/8 scale (still at least twice max_side), which bounds memory.
     Raises InputError naming the file when it is missing, not an image, or under 32 px a side.
     """
-    name = str(path)
+    return decode_image(path, str(path), max_pixels, max_side)
+
+
+def decode_image(source, name: str, max_pixels: int | None = None, max_side: int | None = None) -> np.ndarray:
+    """load_image of a path or a binary file object (encoded bytes in memory), with `name`
+    saying what it is in messages."""
     try:
-        with _open_header(path) as img:
+        with _open_header(source) as img:
             _check_pixels(name, *img.size, max_pixels)
             if max_side:
                 _draft(img, max_side)
             img.load()
             img = ImageOps.exif_transpose(img)
-            rgb = _to_rgb(img)
+            rgb = pil_to_rgb(img)
     except InputError:
         raise
     except Image.DecompressionBombError as exc:  # raised by some formats' frames (GIF, ICO) on load
         raise InputError(f"{name}: cannot read image (too many pixels: {exc})") from None
     except (OSError, SyntaxError, ValueError) as exc:
-        raise _read_error(path, exc) from None
+        raise _read_error(name, exc) from None
     height, width = rgb.shape[:2]
     if min(height, width) < MIN_SIDE:
         raise InputError(f"{name}: image too small ({width}x{height}, need at least {MIN_SIDE} px a side)")
@@ -170,7 +175,7 @@ def _reason(exc: Exception) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
-def _to_rgb(img: Image.Image) -> np.ndarray:
+def pil_to_rgb(img: Image.Image) -> np.ndarray:
     """(H, W, 3) uint8 RGB of a Pillow image in any mode."""
     if img.mode in _WIDE_GRAY_MODES:
         gray = np.asarray(img, dtype=np.float64)

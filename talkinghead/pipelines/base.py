@@ -29,7 +29,6 @@ from ..errors import InputError
 from ..face.backend import FaceBackend, analyze_face
 from ..facemodel.face_model import FaceModel
 from ..io.api_inputs import audio_clip, image_array
-from ..io.audio import load_audio
 from ..io.digest import checkpoint_hash
 from ..io.image import image_size, limit_size, load_image
 from ..registry import FACE_BACKENDS, RENDERERS
@@ -298,7 +297,7 @@ class TalkingHeadPipeline(Pipeline):
         return analyze_face(image, backend=self.face_backend, face_index=options.face_index, path=path)
 
     def load_audio(self, audio: AudioInput) -> AudioClip:
-        return audio_clip(audio, self.audio_sample_rate, load_audio)
+        return audio_clip(audio, self.audio_sample_rate)
 
     def close(self) -> None:
         if self._face_backend is not None:
