@@ -28,6 +28,7 @@ import torch
 from talkinghead.audio.mel import MelConfig, frame_windows, log_mel
 from talkinghead.audio.phones import PhoneSegment, phone_features
 from talkinghead.audio.speaker_embedding import SpeakerEncoder, at_rate
+from talkinghead.errors import InputError
 from talkinghead.facemodel.learned_basis import LearnedBasis
 from talkinghead.info import machine_summary
 from talkinghead.motion.articulation import Articulation
@@ -97,7 +98,10 @@ def main() -> None:
     args = parser.parse_args()
     started = time.time()
     torch.set_num_threads(1)
-    encoder = SpeakerEncoder.load(args.speaker_encoder)
+    try:
+        encoder = SpeakerEncoder.load(args.speaker_encoder)
+    except InputError as exc:
+        raise SystemExit(f"content_disentanglement: {exc}") from None
     articulation = Articulation.load()
     LearnedBasis()  # fail early if the package data is missing
     cache = args.cache or str(Path(args.videos) / ".talkinghead-cache")
