@@ -56,6 +56,7 @@ PIPELINES: Registry = Registry(
     {
         "baseline": "talkinghead.pipelines.baseline:BaselinePipeline",
         "osm": "talkinghead.pipelines.osm:OSMPipeline",
+        "opt": "talkinghead.pipelines.opt:OPTPipeline",
     },
 )
 FACE_BACKENDS: Registry = Registry(

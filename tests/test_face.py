@@ -68,3 +68,19 @@ def test_geometric_basis_moves_the_right_parts(source_face):
     gap = shut[list(layout.left_eye_lower[1:-1]), 1] - shut[list(layout.left_eye_upper[1:-1]), 1]
     assert np.abs(gap).max() < 1e-4  # the left eye fully closes
     assert basis.estimate(q, layout)[basis.index("jaw_open")] >= 0
+
+
+def test_a_face_filling_the_whole_picture_is_found(portrait, source_face):
+    """The detector misses faces cropped to their own outline (VoxCeleb close-ups, tight
+    selfies); the backend then looks again with the edges extended."""
+    from talkinghead.registry import FACE_BACKENDS
+
+    x0, y0, x1, y1 = (int(v) for v in source_face.box)
+    tight = np.ascontiguousarray(portrait[y0:y1, x0:x1])
+    backend = FACE_BACKENDS.get("mediapipe")()
+    try:
+        faces = backend.detect(tight)
+    finally:
+        backend.close()
+    assert len(faces) == 1
+    assert faces[0].box[0] > -0.2 * tight.shape[1] and faces[0].box[2] < 1.2 * tight.shape[1]  # in the crop's own pixels

@@ -109,12 +109,26 @@ def bench_jobs(rows: list[BenchInput], config: BenchConfig, folder: Path) -> lis
     jobs = []
     for row in rows:
         for pipeline in config.pipelines:
-            inputs = PIPELINES.get(pipeline).inputs_class.from_mapping({"image": row.image, "audio": row.audio}, where=f"bench input {row.name}")
+            inputs, options = row_inputs(row, PIPELINES.get(pipeline))
             for seed in config.seeds:
                 name = f"{row.name}_{pipeline}_s{seed}"
-                batch = BatchRow(len(jobs) + 1, name, pipeline, inputs, {}, seed, folder / f"{name}.mp4")
+                batch = BatchRow(len(jobs) + 1, name, pipeline, inputs, options, seed, folder / f"{name}.mp4")
                 jobs.append(Job(row, pipeline, seed, batch))
     return jobs
+
+
+def row_inputs(row: BenchInput, pipeline_class) -> tuple:
+    """(inputs, options) of one manifest row for one pipeline. A pipeline that follows a pose
+    video (opt) follows the row's reference; on a reconstruction row, relative to its first
+    frame, which is the photo: the reconstruction protocol's "its own pose"."""
+    names = {f.name for f in pipeline_class.inputs_class.input_fields()}
+    values = {"image": row.image, "audio": row.audio}
+    options = {}
+    if "pose_video" in names and row.reference is not None:
+        values["pose_video"] = row.reference
+        if row.reconstruction:
+            options["pose_anchor"] = "first-frame"
+    return pipeline_class.inputs_class.from_mapping(values, where=f"bench input {row.name}"), options
 
 
 def evaluate_runs(jobs: list[Job], report: BatchReport, eval_config: EvalConfig, log=print) -> list[Run]:

@@ -30,10 +30,12 @@ class BenchInput:
     image: str | None
     audio: str | None
     reference: str | None
+    first_frame: bool = False
+    """The image is the reference's first frame (set by `resolve` on a reconstruction row)."""
 
     @property
     def reconstruction(self) -> bool:
-        return self.reference is not None and self.image is None
+        return self.reference is not None and (self.image is None or self.first_frame)
 
 
 def read_manifest(path: str | Path) -> list[BenchInput]:
@@ -92,11 +94,11 @@ def _path(manifest: Path, value) -> str | None:
 def resolve(row: BenchInput, folder: Path) -> BenchInput:
     """A reconstruction row with its image (the reference's first frame, saved in `folder`)
     and audio (the reference itself) filled in; other rows unchanged."""
-    if not row.reconstruction:
+    if not row.reconstruction or row.first_frame:
         return row
     first = next(iter(read_video(row.reference)), None)
     if first is None:
         raise InputError(f"{row.reference}: no frames decoded")
     image = folder / f"{row.name}_first_frame.png"
     save_image(image, first)
-    return BenchInput(name=row.name, image=str(image), audio=row.audio or row.reference, reference=row.reference)
+    return BenchInput(name=row.name, image=str(image), audio=row.audio or row.reference, reference=row.reference, first_frame=True)

@@ -15,6 +15,9 @@ from .quiet import native_stderr_silenced
 # FaceMesh is most accurate when the face fills about half of the crop.
 CROP_FACTOR = 2.0
 MESH_CROP_SIZE = 384
+#: Edge extension, as a share of the picture's longer side, for a second look at a picture in
+#: which the detector found no face (0.5: the face then fills at most half the padded picture).
+PAD_SHARE = 0.5
 
 
 class MediaPipeBackend(FaceBackend):
@@ -34,17 +37,33 @@ class MediaPipeBackend(FaceBackend):
 
     def detect(self, image: np.ndarray) -> list[DetectedFace]:
         image = np.ascontiguousarray(image)
+        faces = []
+        for det_box, score in self._detections(image):
+            face = self.landmarks_in_box(image, det_box)
+            if face is not None:
+                faces.append(DetectedFace(face, box_of(face), score))
+        return faces
+
+    def _detections(self, image: np.ndarray) -> list[tuple[tuple[float, float, float, float], float]]:
+        """(box in pixels, score) of each face the detector finds. A face that fills the whole
+        picture (a tight crop, a VoxCeleb-style close-up) is missed by the detector, so when
+        it finds nothing it looks again with the picture's edges extended by PAD_SHARE a side."""
         h, w = image.shape[:2]
         with native_stderr_silenced():
             found = self._detector.process(image).detections or []
-        faces = []
+        pad = 0
+        if not found:
+            pad = int(PAD_SHARE * max(h, w))
+            padded = np.pad(image, ((pad, pad), (pad, pad), (0, 0)), mode="edge")
+            with native_stderr_silenced():
+                found = self._detector.process(padded).detections or []
+            h, w = h + 2 * pad, w + 2 * pad
+        out = []
         for det in found[: self.max_faces]:
             box = det.location_data.relative_bounding_box
-            x0, y0 = box.xmin * w, box.ymin * h
-            face = self.landmarks_in_box(image, (x0, y0, x0 + box.width * w, y0 + box.height * h))
-            if face is not None:
-                faces.append(DetectedFace(face, box_of(face), float(det.score[0])))
-        return faces
+            x0, y0 = box.xmin * w - pad, box.ymin * h - pad
+            out.append(((x0, y0, x0 + box.width * w, y0 + box.height * h), float(det.score[0])))
+        return out
 
     def landmarks_in_box(self, image: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray | None:
         """(478, 3) landmarks in image pixels for the face in `box`, or None if FaceMesh fails."""
