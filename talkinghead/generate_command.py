@@ -12,7 +12,7 @@ import json
 import logging
 import sys
 from contextlib import contextmanager
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -313,9 +313,10 @@ def check_motion_path(path: str) -> None:
 
 
 def generate_one(pipeline, inputs, options: dict, args: argparse.Namespace, out: str, seed: int | None, count: int, replay=None) -> None:
-    result = pipeline(inputs, seed=seed, **options)
-    if replay is not None:
-        result = with_saved_motion(result, replay, args.motion, options.get("fps"))
+    if replay is not None:  # the face and audio driven by the file's motion; no motion model runs
+        result = pipeline.replay(inputs, replay, seed=seed, name=str(args.motion), **options)
+    else:
+        result = pipeline(inputs, seed=seed, **options)
     masks = sample_path(args.masks, seed, count) if args.masks else None
     with progress_bar(result.num_frames, disabled=args.no_progress) as update:
         result.save(out, masks_path=masks, progress=update)
@@ -341,21 +342,6 @@ def replayed_motion(motion_path: str, pipeline):
             f"model's ({', '.join(wanted)}); make it with the same face model (track or --save-motion with the same --config)"
         )
     return motion
-
-
-def with_saved_motion(result, motion, motion_path: str, fps: float | None = None):
-    """The same result driven by a motion file's `motion`. The video follows the audio: the
-    motion is resampled to `fps` when given (--fps), then cut or held on its last frame to the
-    audio's length, with a notice when the lengths differ."""
-    if fps is not None and fps != motion.fps:
-        motion = motion.resampled(fps)
-    frames = result.audio.num_frames(motion.fps)
-    if abs(len(motion) - frames) > 1:
-        how = "cut" if len(motion) > frames else "held on its last frame"
-        log.info("%s lasts %.2f s, the audio %.2f s: the motion is %s to the audio's length", motion_path, motion.duration, result.audio.duration, how)
-    motion = motion.with_length(frames)
-    provenance = replace(result.provenance, inputs={**result.provenance.inputs, "motion": str(motion_path)})
-    return replace(result, motion=motion, provenance=provenance)
 
 
 class progress_bar:

@@ -165,6 +165,34 @@ def test_replayed_motion_follows_the_audio_and_the_fps(tmp_path, inputs, capsys)
     assert code == 2 and "are not this pipeline's face model's" in err and len(err.splitlines()) == 1
 
 
+def test_replay_does_not_run_the_motion_model(tmp_path, inputs, capsys, monkeypatch):
+    """--motion builds the video from the face, the audio and the file's motion alone: the
+    pipeline's own motion model (seconds of work, and notices about a motion thrown away) never runs."""
+    import json
+
+    from talkinghead.facemodel.learned_basis import LearnedBasis
+    from talkinghead.registry import DEFAULT_PIPELINE, PIPELINES
+
+    image, audio = inputs  # 2 s of audio
+    motion_file = tmp_path / "short.npz"
+    MotionSequence.rest(25, 25.0, LearnedBasis().names).save(motion_file)  # 1 s
+
+    def no_motion_model(*args, **kwargs):
+        raise AssertionError("the motion model ran on a replay")
+
+    monkeypatch.setattr(PIPELINES.get(DEFAULT_PIPELINE), "make_motion", no_motion_model)
+    out = tmp_path / "o.mp4"
+    code = main(["generate", "--no-progress", "--image", str(image), "--audio", str(audio), "--out", str(out),
+                 "--motion", str(motion_file), "--seed", "3", "--json"])  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "held on its last frame" in captured.err
+    summary = json.loads(captured.out)
+    assert summary["provenance"]["inputs"]["motion"] == str(motion_file)
+    assert summary["provenance"]["seed"] == 3
+    assert probe_video(out).num_frames == 50  # the audio's length, not the motion's
+
+
 def test_motion_file_with_mismatched_shapes_is_a_one_line_error(tmp_path, inputs, capsys):
     image, audio = inputs
     broken = tmp_path / "broken.npz"

@@ -10,6 +10,8 @@ import numpy as np
 from ..errors import InputError, NoFaceError
 from ..registry import FACE_BACKENDS
 from ..types import SourceFace
+from .human_check import HumanFaceCheck, non_human_error
+from .layout import get_layout
 
 
 @dataclass(frozen=True)
@@ -83,11 +85,13 @@ def analyze_face(
     backend: str | FaceBackend = "mediapipe",
     face_index: int = 0,
     path: str | None = None,
+    human_check: HumanFaceCheck | None = None,
 ) -> SourceFace:
     """Find the face to animate in `image` ((H, W, 3) uint8 RGB).
 
     With several faces the largest is used, or the `face_index`-th largest.
-    Raises NoFaceError naming `path` when there is none.
+    Raises NoFaceError naming `path` when there is none, and (a NoFaceError too) when
+    `human_check` is given and finds that the face does not look human.
     """
     owned = isinstance(backend, str)
     engine: FaceBackend = FACE_BACKENDS.get(backend)() if owned else backend
@@ -97,6 +101,10 @@ def analyze_face(
         if owned:
             engine.close()
     face = pick_face(faces, face_index, path or "image")
+    if human_check is not None:
+        verdict = human_check(image, face.landmarks, get_layout(engine.layout))
+        if not verdict.human:
+            raise non_human_error(path or "image", face.box, verdict)
     return SourceFace(
         image=image,
         landmarks=face.landmarks.astype(np.float32),

@@ -4,6 +4,7 @@
     result = pipe(TalkingHeadInputs("face.jpg", "speech.wav"), seed=0, diversity=0.5)
     result = pipe.generate("face.jpg", "speech.wav", seed=0)     # the same, positional inputs
     result.save("out.mp4")
+    result = pipe.replay(TalkingHeadInputs("face.jpg", "speech.wav"), MotionSequence.load("m.npz"))  # no motion model
 
 A pipeline declares four classes: `config_class` (its constructor's one argument),
 `inputs_class` (what it is given), `options_class` (how it is asked to work, per call) and the
@@ -27,6 +28,7 @@ import numpy as np
 from ..config import override
 from ..errors import InputError
 from ..face.backend import FaceBackend, analyze_face
+from ..face.human_check import HumanFaceCheck
 from ..facemodel.face_model import FaceModel
 from ..io.api_inputs import audio_clip, image_array
 from ..io.digest import checkpoint_hash
@@ -53,6 +55,9 @@ class GenerateOptions:
     expression_scale: float = field(default=1.0, metadata={"help": "strength of mouth motion (1 = natural)"})
     face_index: int = field(default=0, metadata={"help": "which face to animate, 0 = the largest"})
     max_size: int = field(default=1024, metadata={"help": "downscale images whose longer side exceeds this (pixels)"})
+    allow_non_human: bool = field(
+        default=False, metadata={"help": "animate a face even when it does not look human (an animal's), instead of refusing it"}
+    )
     mouth: Literal["content", "audio2exp-v2", "audio2exp", "loudness"] | None = field(
         default=None,
         metadata={"help": "what moves the lips: content (the speech's phones), audio2exp-v2 (the same sized by the voice), "
@@ -71,6 +76,18 @@ def check_seed(seed: Any) -> int:
     if not 0 <= int(seed) <= MAX_SEED:
         raise InputError(f"seed must be between 0 and {MAX_SEED}, got {seed}")
     return int(seed)
+
+
+def motion_for_audio(motion: MotionSequence, audio: AudioClip, fps: float | None, name: str) -> MotionSequence:
+    """`motion` fitted to `audio`: resampled to `fps` when given, then cut or held on its last
+    frame to the audio's length, with a notice when the lengths differ by more than a frame."""
+    if fps is not None and fps != motion.fps:
+        motion = motion.resampled(fps)
+    frames = audio.num_frames(motion.fps)
+    if abs(len(motion) - frames) > 1:
+        how = "cut" if len(motion) > frames else "held on its last frame"
+        log.info("%s lasts %.2f s, the audio %.2f s: the motion is %s to the audio's length", name, motion.duration, audio.duration, how)
+    return motion.with_length(frames)
 
 
 class Pipeline(ABC):
@@ -116,6 +133,32 @@ class Pipeline(ABC):
     @abstractmethod
     def run(self, inputs: TaskInputs, *, seed: int, options: Any) -> GenerationResult:
         """The method itself, on validated inputs and parsed options."""
+
+    def replay(self, inputs: TaskInputs, motion: MotionSequence, *, seed: int | None = None, name: str = "<motion>",
+               **options: Any) -> GenerationResult:  # fmt: skip
+        """A video of `inputs` driven by a given `motion` (saved with --save-motion, tracked from
+        a video) instead of the pipeline's own motion model.
+
+        The video follows the audio: the motion is resampled when `fps` is among the options,
+        then cut or held on its last frame to the audio's length (with a notice). `name` (the
+        motion's file) is recorded as the provenance's "motion" input.
+        """
+        if not isinstance(inputs, self.inputs_class):
+            raise TypeError(f"{self.name} pipeline takes {self.inputs_class.__name__}, got {type(inputs).__name__}")
+        opts = self.parse_options(options)
+        inputs.validate()
+        seed = random_seed() if seed is None else check_seed(seed)
+        result = self.run_replay(inputs, motion, seed=seed, options=opts)
+        fitted = motion_for_audio(motion, result.audio, options.get("fps"), name)
+        provenance = self.provenance(inputs, seed, opts)
+        provenance = replace(provenance, inputs={**provenance.inputs, "motion": name})
+        return replace(result, motion=fitted, provenance=provenance)
+
+    def run_replay(self, inputs: TaskInputs, motion: MotionSequence, *, seed: int, options: Any) -> GenerationResult:
+        """What `replay` builds on: a result whose motion it then replaces. This fallback runs
+        the whole method, motion model included; pipelines that can load their inputs without
+        it override this (TalkingHeadPipeline does)."""
+        return self.run(inputs, seed=seed, options=options)
 
     def check(self, inputs: TaskInputs, **options: Any) -> dict[str, Any]:
         """Validate inputs and options as `__call__` would, without making anything (the CLI's
@@ -214,6 +257,7 @@ class TalkingHeadPipeline(Pipeline):
         cfg = self.config
         backend_cls = FACE_BACKENDS.get(cfg.face_backend)
         self._face_backend: FaceBackend | None = None
+        self._human_check: HumanFaceCheck | None = None
         self.face_model = FaceModel(cfg.face_model, layout=backend_cls.layout)
         renderer_cls = RENDERERS.get(cfg.renderer)
         check_motion_format(cfg.renderer, renderer_cls, self.name, self.motion_format)
@@ -224,6 +268,14 @@ class TalkingHeadPipeline(Pipeline):
         source = self.load_source(inputs.image, options)
         clip = self.load_audio(inputs.audio)
         motion = self.make_motion(source, clip, seed=seed, options=options, transcript=inputs.transcript_text())
+        return GenerationResult(source=source, audio=clip, motion=motion, renderer=self.renderer)
+
+    def run_replay(self, inputs: TalkingHeadInputs, motion: MotionSequence, *, seed: int,
+                   options: GenerateOptions) -> GenerationResult:  # fmt: skip
+        """Face and audio only: the motion model is not run (it would cost seconds and may
+        print notices, e.g. "no speech detected", about a motion that is thrown away)."""
+        source = self.load_source(inputs.image, options)
+        clip = self.load_audio(inputs.audio)
         return GenerationResult(source=source, audio=clip, motion=motion, renderer=self.renderer)
 
     def check(self, inputs: TalkingHeadInputs, **options: Any) -> dict[str, Any]:
@@ -268,6 +320,7 @@ class TalkingHeadPipeline(Pipeline):
 
     def warm_up(self) -> "TalkingHeadPipeline":
         self.face_backend  # noqa: B018 (the property loads the detector)
+        self.human_check.warm_up()
         return self
 
     @property
@@ -294,7 +347,15 @@ class TalkingHeadPipeline(Pipeline):
                 "%s: image downscaled by %.2f to %dx%d (max_size=%d)",
                 path or "image", scale, image.shape[1], image.shape[0], options.max_size,
             )
-        return analyze_face(image, backend=self.face_backend, face_index=options.face_index, path=path)
+        check = None if options.allow_non_human else self.human_check
+        return analyze_face(image, backend=self.face_backend, face_index=options.face_index, path=path, human_check=check)
+
+    @property
+    def human_check(self) -> HumanFaceCheck:
+        """The check that refuses non-human faces unless allow_non_human (loaded on first use)."""
+        if self._human_check is None:
+            self._human_check = HumanFaceCheck()
+        return self._human_check
 
     def load_audio(self, audio: AudioInput) -> AudioClip:
         return audio_clip(audio, self.audio_sample_rate)
@@ -303,4 +364,7 @@ class TalkingHeadPipeline(Pipeline):
         if self._face_backend is not None:
             self._face_backend.close()
             self._face_backend = None
+        if self._human_check is not None:
+            self._human_check.close()
+            self._human_check = None
 
