@@ -220,4 +220,6 @@ def api_arguments(client, inputs: dict[str, Path], seed: int) -> dict:
         for key, value in values.items():
             if label.startswith(key):
                 arguments[parameter["parameter_name"]] = value
+        # Inputs only some pipelines take (opt's pose video and pose file) are left empty.
+        arguments.setdefault(parameter["parameter_name"], parameter.get("parameter_default"))
     return arguments
