@@ -197,14 +197,9 @@ class MotionSequence:
         is kept)."""
         if fps == self.fps or len(self) == 0:
             return replace(self, fps=float(fps))
-        count = max(1, int(round(self.duration * fps)))
-        source = np.arange(len(self)) / self.fps
-        times = np.minimum(np.arange(count) / fps, source[-1])
 
         def at(values: np.ndarray) -> np.ndarray:
-            flat = values.reshape(len(values), -1)
-            out = np.stack([np.interp(times, source, flat[:, k]) for k in range(flat.shape[1])], axis=1)
-            return out.reshape((count,) + values.shape[1:]).astype(np.float32)
+            return resampled_rows(values, self.fps, fps)
 
         return MotionSequence(float(fps), at(self.rotation), at(self.translation), at(self.scale), at(self.expression),
                               self.expression_names, at(self.eyelids), self.meta)  # fmt: skip
@@ -262,6 +257,17 @@ class MotionSequence:
         if not motion.fps > 0:
             raise InputError(f"{path}: motion frame rate must be positive, got {motion.fps}")
         return motion
+
+
+def resampled_rows(values: np.ndarray, fps: float, new_fps: float) -> np.ndarray:
+    """(T, ...) per-frame values at `fps` -> (T', ...) float32 at `new_fps`, linearly
+    interpolated over time; the duration is kept (T' = round(T / fps * new_fps), at least 1)."""
+    count = max(1, int(round(len(values) / fps * new_fps)))
+    source = np.arange(len(values)) / fps
+    times = np.minimum(np.arange(count) / new_fps, source[-1])
+    flat = values.reshape(len(values), -1)
+    out = np.stack([np.interp(times, source, flat[:, k]) for k in range(flat.shape[1])], axis=1)
+    return out.reshape((count,) + values.shape[1:]).astype(np.float32)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ import numpy as np
 
 from ..errors import InputError, NoFaceError
 from ..face.tracking import TrackerConfig, track_video
+from ..types import resampled_rows
 from .tracked import analyse_track, tracked_pose
 
 log = logging.getLogger("talkinghead")
@@ -70,14 +71,9 @@ class PoseCurves:
         """The same curves at another frame rate (linear interpolation; duration kept)."""
         if fps == self.fps or len(self) < 2:
             return replace(self, fps=float(fps))
-        count = max(1, int(round(len(self) / self.fps * fps)))
-        source = np.arange(len(self)) / self.fps
-        times = np.minimum(np.arange(count) / fps, source[-1])
 
         def at(values: np.ndarray) -> np.ndarray:
-            flat = values.reshape(len(values), -1)
-            out = np.stack([np.interp(times, source, flat[:, k]) for k in range(flat.shape[1])], axis=1)
-            return out.reshape((count,) + values.shape[1:]).astype(np.float32)
+            return resampled_rows(values, self.fps, fps)
 
         return PoseCurves(float(fps), at(self.rotation), at(self.translation), at(self.scale))
 
