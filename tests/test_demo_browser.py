@@ -111,6 +111,14 @@ def set_fps(page, fps: str) -> None:
     field = page.locator(f"#talking-head-{DEFAULT_PIPELINE}-fps input")  # the form of the page's default pipeline
     field.fill(fps)
     field.press("Tab")  # gradio takes a number's value when the field loses focus
+    # ... asynchronously: on a cold, loaded machine a click right after the blur once sent the
+    # old 25 fps (a fresh-clone CI run). Wait until the page holds the new value.
+    page.wait_for_function(
+        "([sel, v]) => { const f = document.querySelector(sel); return f && f.value === v && document.activeElement !== f; }",
+        arg=[f"#talking-head-{DEFAULT_PIPELINE}-fps input", fps],
+        timeout=5_000,
+    )
+    page.wait_for_timeout(300)  # the blur's update reaches gradio's state after the DOM
 
 
 def test_generate_from_uploads_plays_in_page(page, inputs, tmp_path):
