@@ -7,6 +7,7 @@
     talkinghead train audio2exp --videos DIR --out DIR
     talkinghead eval VIDEO [--source IMG] [--reference REAL.mp4] [--json]
     talkinghead bench MANIFEST [--pipelines baseline] [--seeds 0 1 2] [--out DIR]
+    talkinghead forge --faces DIR --audio DIR [--real-videos DIR] --out DIR [--workers N]
     talkinghead info
 
 Errors caused by the input (no face, unreadable files, ...) print one line on stderr and exit
@@ -27,6 +28,7 @@ from .demo import command as demo_command
 from .errors import TalkingHeadError
 from .eval import commands as eval_commands
 from .face import track_command
+from .forge import command as forge_command
 from .train import commands as train_commands
 
 EXIT_INPUT_ERROR = 2
@@ -96,6 +98,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     eval_commands.add_eval_parser(commands)
     eval_commands.add_bench_parser(commands)
     batch_command.add_parser(commands)
+    forge_command.add_parser(commands)
     commands.add_parser("info", help="pipelines, face backends, device and versions")
     track_command.add_parser(commands)
     train_commands.add_parser(commands)
@@ -104,7 +107,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 
 
 #: commands that render, and so get one torch/OpenCV thread (see use_cpu_threads)
-RENDERING_COMMANDS = ("generate", "listen", "batch", "demo")
+RENDERING_COMMANDS = ("generate", "listen", "batch", "forge", "demo")
 
 COMMANDS = {
     "generate": generate_command.run,
@@ -115,6 +118,7 @@ COMMANDS = {
     "eval": eval_commands.eval_command,
     "bench": eval_commands.bench_command,
     "batch": batch_command.run,
+    "forge": forge_command.run,
     "demo": demo_command.run,
 }
 

@@ -12,7 +12,7 @@ from PIL import Image
 from talkinghead.errors import InputError, TalkingHeadError
 from talkinghead.io.audio import audio_from_array, ffmpeg_exe, load_audio, write_wav
 from talkinghead.io.image import limit_size, load_image, save_image
-from talkinghead.io.video import check_output_path, probe_video, read_video, write_video
+from talkinghead.io.video import Encoding, VideoTarget, check_output_path, probe_video, read_video, write_video, write_videos
 from talkinghead.types import AudioClip, RenderedChunk
 
 # ---------------------------------------------------------------- helpers
@@ -263,6 +263,30 @@ def test_write_video_with_audio_and_masks(tmp_path, height, width):
 
     # The audio track decodes back to the tone.
     check_tone(load_audio(path), 2.0)
+
+
+def test_write_videos_encodes_one_render_at_several_compressions_and_lossless_masks(tmp_path):
+    targets = [VideoTarget(tmp_path / "c23.mp4", encoding=Encoding(crf=23)), VideoTarget(tmp_path / "c40.mp4", encoding=Encoding(crf=40)),
+               VideoTarget(tmp_path / "masks.mkv", masks=True, encoding=Encoding(codec="ffv1"))]  # fmt: skip
+    audio = AudioClip(tone(1.0, 16000).astype(np.float32), 16000)
+    assert write_videos(targets, make_chunks(25, 48, 64), fps=25, audio=audio) == 25
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c23.mp4", "c40.mp4", "masks.mkv"]
+    assert (tmp_path / "c40.mp4").stat().st_size < (tmp_path / "c23.mp4").stat().st_size
+    assert probe_video(tmp_path / "c40.mp4").has_audio and not probe_video(tmp_path / "masks.mkv").has_audio
+    # FFV1 keeps every mask value exactly: the masks hold frame index * 4.
+    masks = np.stack([frame[..., 0] for frame in read_video(tmp_path / "masks.mkv")])
+    assert masks.shape == (25, 48, 64) and np.array_equal(masks[:, 0, 0], np.arange(25) * 4)
+
+
+def test_write_videos_leaves_nothing_when_the_frames_fail(tmp_path):
+    def failing():
+        yield from make_chunks(16, 48, 64)
+        raise RuntimeError("render failed")
+
+    targets = [VideoTarget(tmp_path / "a.mp4"), VideoTarget(tmp_path / "m.mkv", masks=True, encoding=Encoding(codec="ffv1"))]
+    with pytest.raises(RuntimeError, match="render failed"):
+        write_videos(targets, failing(), fps=25)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_write_video_muxes_the_original_audio_file(tmp_path):

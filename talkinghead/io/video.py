@@ -2,7 +2,7 @@
 
 Everything goes through the ffmpeg binary bundled with imageio-ffmpeg. Frames are piped to
 ffmpeg as raw RGB while they are rendered, so memory stays constant however long the video.
-Outputs are written to a hidden ".NAME.partial.SUFFIX" file next to the target and renamed
+Outputs are written to a hidden ".NAME.partial-PID.SUFFIX" file next to the target and renamed
 only once ffmpeg has succeeded, so an interrupted run never leaves a half-written video.
 """
 
@@ -79,6 +79,30 @@ def check_writable(folder: Path) -> None:
         raise InputError(f"cannot write to the output folder {folder} ({exc.strerror or exc})") from None
 
 
+@dataclass(frozen=True)
+class Encoding:
+    """How one output stream is compressed.
+
+    codec: "h264" (libx264, yuv420p; crf 0 is lossless in luma) or "ffv1" (lossless, for
+        masks that must not be blurred by compression; put it in an .mkv).
+    crf: x264 quality, 0 (lossless) to 51; ignored by ffv1.
+    preset: x264 speed preset ("veryfast", "medium", ...).
+    """
+
+    codec: str = "h264"
+    crf: int = 16
+    preset: str = "veryfast"
+
+
+@dataclass(frozen=True)
+class VideoTarget:
+    """One file written from the rendered chunks: their frames (with the audio) or their masks."""
+
+    path: Path
+    masks: bool = False
+    encoding: Encoding = Encoding()
+
+
 def write_video(
     path: str | Path,
     chunks: Iterable[RenderedChunk],
@@ -106,18 +130,42 @@ def write_video(
         `read_metadata` reads them back.
     Returns the final path. On any error or interrupt nothing is left at either path.
     """
-    path = check_output_path(path)
-    masks_path = check_output_path(masks_path) if masks_path is not None else None
-    if masks_path is not None and masks_path.resolve() == path.resolve():
-        raise InputError(f"{path}: the video and the masks cannot be written to the same file")
+    encoding = Encoding(crf=crf, preset=preset)
+    targets = [VideoTarget(Path(path), encoding=encoding)]
+    if masks_path is not None:
+        targets.append(VideoTarget(Path(masks_path), masks=True, encoding=encoding))
+    write_videos(targets, chunks, fps=fps, audio=audio, progress=progress, metadata=metadata)
+    return targets[0].path.expanduser()
+
+
+def write_videos(
+    targets: list[VideoTarget],
+    chunks: Iterable[RenderedChunk],
+    *,
+    fps: float,
+    audio: AudioClip | None = None,
+    progress: Callable[[int], None] | None = None,
+    metadata: dict[str, str] | None = None,
+) -> int:
+    """Encode one stream of rendered chunks into several files at once (each compression of a
+    forgery dataset and its lossless masks, say), so the frames are rendered only once.
+
+    The frame targets get `audio` (AAC); every target gets `metadata`. Returns the number of
+    frames written. All files appear together at the end; on any error or interrupt none is
+    left at its path (see write_video for the chunks and audio).
+    """
+    paths = [check_output_path(target.path) for target in targets]
+    if len({path.resolve() for path in paths}) != len(paths):
+        raise InputError(f"{paths[0]}: the video and the masks cannot be written to the same file")
     if fps <= 0:
         raise ValueError(f"fps must be positive, got {fps}")
-    settings = _Settings(fps=fps, crf=crf, preset=preset, metadata=tuple((metadata or {}).items()))
+    targets = [VideoTarget(path, t.masks, t.encoding) for path, t in zip(paths, targets)]
+    settings = _Settings(fps=fps, metadata=tuple((metadata or {}).items()))
     encoders: list[_Encoder] = []
     temp_files: list[Path] = []
     try:
         audio_args = _audio_input(audio, temp_files) if audio is not None else []
-        _encode(iterate_in_background(chunks), path, masks_path, settings, audio_args, encoders, progress)
+        written = _encode(iterate_in_background(chunks), targets, settings, audio_args, encoders, progress)
         for encoder in encoders:
             encoder.finish()
         for encoder in encoders:
@@ -131,26 +179,23 @@ def write_video(
         for temp in temp_files:
             with suppress(OSError):
                 temp.unlink(missing_ok=True)
-    return path
+    return written
 
 
 @dataclass(frozen=True)
 class _Settings:
     fps: float
-    crf: int
-    preset: str
     metadata: tuple[tuple[str, str], ...] = ()
 
 
 def _encode(
     chunks: Iterable[RenderedChunk],
-    path: Path,
-    masks_path: Path | None,
+    targets: list[VideoTarget],
     settings: _Settings,
     audio_args: list[str],
     encoders: list[_Encoder],
     progress: Callable[[int], None] | None,
-) -> None:
+) -> int:
     """Pipe every chunk into the encoders, which are started (into `encoders`) on the first one."""
     written = 0
     size: tuple[int, int] | None = None
@@ -158,19 +203,17 @@ def _encode(
         frames, masks = _frames_of(chunk)
         if size is None:
             size = frames.shape[1:3]
-            encoders.append(_video_encoder(path, size, settings, audio_args))
-            if masks_path is not None:
-                encoders.append(_masks_encoder(masks_path, size, settings))
+            encoders.extend(_encoder(target, size, settings, audio_args) for target in targets)
         elif frames.shape[1:3] != size:
             raise ValueError(f"frame size changed from {size} to {frames.shape[1:3]} at frame {written}")
-        encoders[0].write(frames)
-        if masks_path is not None:
-            encoders[1].write(masks)
+        for target, encoder in zip(targets, encoders):
+            encoder.write(masks if target.masks else frames)
         written += len(frames)
         if progress is not None:
             progress(written)
     if written == 0:
-        raise InputError(f"{path}: no frames to write")
+        raise InputError(f"{targets[0].path}: no frames to write")
+    return written
 
 
 def _frames_of(chunk: RenderedChunk) -> tuple[np.ndarray, np.ndarray]:
@@ -213,12 +256,17 @@ def _raw_input(size: tuple[int, int], pix_fmt: str, fps: float) -> list[str]:
             "-framerate", f"{rate.numerator}/{rate.denominator}", "-i", "pipe:0"]  # fmt: skip
 
 
-def _h264_output(path: Path, settings: _Settings) -> list[str]:
-    """ffmpeg output arguments for an H.264 yuv420p video stream."""
-    args = ["-c:v", "libx264", "-preset", settings.preset, "-crf", str(settings.crf),
-            "-pix_fmt", "yuv420p",
-            # ffmpeg converts RGB with the BT.601 matrix; saying so stops players guessing.
-            "-colorspace", "smpte170m", "-color_range", "tv"]  # fmt: skip
+def _video_output(path: Path, encoding: Encoding, settings: _Settings) -> list[str]:
+    """ffmpeg output arguments for one video stream (H.264 yuv420p or lossless FFV1 gray)."""
+    if encoding.codec == "ffv1":
+        args = ["-c:v", "ffv1", "-level", "3", "-pix_fmt", "gray"]
+    elif encoding.codec == "h264":
+        args = ["-c:v", "libx264", "-preset", encoding.preset, "-crf", str(encoding.crf),
+                "-pix_fmt", "yuv420p",
+                # ffmpeg converts RGB with the BT.601 matrix; saying so stops players guessing.
+                "-colorspace", "smpte170m", "-color_range", "tv"]  # fmt: skip
+    else:
+        raise ValueError(f"unknown codec {encoding.codec!r}: h264 or ffv1")
     if path.suffix.lower() in (".mp4", ".mov"):
         # The index goes at the front so that players can start before the whole file loads;
         # use_metadata_tags lets the mp4 muxer keep our own keys, not only iTunes' few.
@@ -228,31 +276,31 @@ def _h264_output(path: Path, settings: _Settings) -> list[str]:
     return args
 
 
-def _video_encoder(path: Path, size: tuple[int, int], settings: _Settings, audio_args: list[str]) -> _Encoder:
+def _encoder(target: VideoTarget, size: tuple[int, int], settings: _Settings, audio_args: list[str]) -> _Encoder:
+    if target.masks:
+        # One byte per pixel on the pipe; H.264 spreads it into yuv420p with neutral chroma.
+        inputs = _raw_input(size, "gray", settings.fps)
+        return _Encoder(target.path, inputs + ["-map", "0:v:0"] + _video_output(target.path, target.encoding, settings))
     inputs = _raw_input(size, "rgb24", settings.fps) + audio_args
-    outputs = ["-map", "0:v:0"] + _h264_output(path, settings)
+    outputs = ["-map", "0:v:0"] + _video_output(target.path, target.encoding, settings)
     if audio_args:
         # Mapped after the video so that the video is stream 0, as most tools expect.
         outputs += ["-map", "1:a:0", "-c:a", "aac", "-b:a", AUDIO_BITRATE]
-    return _Encoder(path, inputs + outputs)
-
-
-def _masks_encoder(path: Path, size: tuple[int, int], settings: _Settings) -> _Encoder:
-    # One byte per pixel on the pipe; ffmpeg spreads it into yuv420p with neutral chroma.
-    inputs = _raw_input(size, "gray", settings.fps)
-    return _Encoder(path, inputs + ["-map", "0:v:0"] + _h264_output(path, settings))
+    return _Encoder(target.path, inputs + outputs)
 
 
 class _Encoder:
     """One ffmpeg process turning frames written to its stdin into a file, atomically.
 
-    The file is written as a hidden ".NAME.partial.SUFFIX" sibling; `commit` renames it,
+    The file is written as a hidden ".NAME.partial-PID.SUFFIX" sibling; `commit` renames it,
     `abort` kills ffmpeg and deletes it.
     """
 
     def __init__(self, path: Path, args: list[str]) -> None:
         self.path = path
-        self.partial = path.with_name(f".{path.stem}.partial{path.suffix}")
+        # The process id keeps two writers of one file (a worker left over from a killed run
+        # and its rerun) from writing into each other's partial file.
+        self.partial = path.with_name(f".{path.stem}.partial-{os.getpid()}{path.suffix}")
         # stderr goes to a file, not a pipe: a pipe nobody reads could fill up and stall ffmpeg.
         self._log = tempfile.TemporaryFile()
         command = [ffmpeg_exe(), "-nostdin", "-v", "error", "-y", *args, ffmpeg_file_arg(self.partial)]
