@@ -129,15 +129,7 @@ class BatchRunner:
                     raise InputError(f"row {row.number} and {owners[key]} would both write {path}: give them different names")
                 owners[key] = f"row {row.number}"
         for name in dict.fromkeys(row.pipeline for row in rows):
-            self._configs[name] = self.config_record(name)
-
-    def config_record(self, name: str) -> dict[str, Any]:
-        """The pipeline's config with the overrides, as the row hash takes it: without the
-        device, so that a batch begun on one machine can be finished on another."""
-        cls = PIPELINES.get(name)
-        config = config_dict(override(cls.config_class(), self.overrides, f"{name} config"))
-        config.pop("device", None)
-        return config
+            self._configs[name] = config_record(name, self.overrides)
 
     # -- the run --------------------------------------------------------------------------------
     def run(self, rows: Sequence[BatchRow]) -> BatchReport:
@@ -241,6 +233,15 @@ class BatchRunner:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def config_record(name: str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The pipeline's config with the overrides, as a row's (or a forge job's) hash takes it:
+    without the device, so that work begun on one machine can be finished on another."""
+    cls = PIPELINES.get(name)
+    config = config_dict(override(cls.config_class(), dict(overrides or {}), f"{name} config"))
+    config.pop("device", None)
+    return config
 
 
 def run_batch(rows: Sequence[BatchRow], out: str | Path, **settings: Any) -> BatchReport:

@@ -27,7 +27,7 @@ from .config import ForgeConfig
 from .layout import record_file, work_folder
 from .metadata import deepfakebench
 from .plan import Job, Plan, make_plan
-from .sources import AUDIO_SUFFIXES, FACE_SUFFIXES, scan
+from .sources import AUDIO_SUFFIXES, FACE_SUFFIXES, REAL_VIDEO_SUFFIXES, scan
 
 REPORT_FILE = "forge_report.json"
 
@@ -71,7 +71,7 @@ def run_forge(config: ForgeConfig, *, faces=None, audio=None, real_videos=None, 
 
     out = Path(out).expanduser()
     plan = make_plan(config, scan(faces, FACE_SUFFIXES, "face"), scan(audio, AUDIO_SUFFIXES, "speech"),
-                     scan(real_videos, (".mp4", ".mov", ".mkv", ".avi", ".webm"), "real video"))  # fmt: skip
+                     scan(real_videos, REAL_VIDEO_SUFFIXES, "real video"))  # fmt: skip
     check_pipelines(config)
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: the output folder is a file")
@@ -128,14 +128,15 @@ def check_pipelines(config: ForgeConfig) -> None:
 
 # -- resume -------------------------------------------------------------------------------------
 def job_hash(job: Job, config: ForgeConfig) -> str:
-    """Hash of what decides the job's files: its inputs (and their sizes and times), its seed
-    and split, the settings that shape the files, and the pipeline's config."""
-    from ..batch.runner import BatchRunner
+    """Hash of what decides the job's files: its inputs (paths relative to their folders, so a
+    moved dataset keeps its finished jobs, with sizes and times), its seed and split, the
+    settings that shape the files, and the pipeline's config."""
+    from ..batch.runner import config_record
 
-    inputs = {name: stat(source.path) for name, source in (("face", job.face), ("audio", job.audio), ("real", job.real)) if source}
-    pipeline = {} if job.is_real else BatchRunner(".").config_record(job.method)
+    inputs = {name: [source.relative, *stat(source.path)] for name, source in sources_of(job).items()}
+    pipeline = {} if job.is_real else config_record(job.method)
     settings = {k: getattr(config, k) for k in ("compressions", "frames_per_video", "max_size", "preset")}
-    payload = {"job": job_inputs(job), "split": job.split, "seed": job.seed, "inputs": inputs, "settings": settings, "pipeline": pipeline}
+    payload = {"job": job.key, "split": job.split, "seed": job.seed, "inputs": inputs, "settings": settings, "pipeline": pipeline}
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -144,8 +145,12 @@ def stat(path: Path) -> list[int]:
     return [info.st_size, info.st_mtime_ns]
 
 
+def sources_of(job: Job) -> dict:
+    return {name: source for name, source in (("face", job.face), ("audio", job.audio), ("real", job.real)) if source is not None}
+
+
 def job_inputs(job: Job) -> dict[str, str]:
-    return {name: str(source.path) for name, source in (("face", job.face), ("audio", job.audio), ("real", job.real)) if source}
+    return {name: str(source.path) for name, source in sources_of(job).items()}
 
 
 def finished(out: Path, job: Job, digest: str) -> dict[str, Any] | None:
