@@ -22,6 +22,7 @@ from talkinghead.audio.phones import (
     new_decoder,
     phone_features,
     recognize_phones,
+    recognize_speech,
 )
 from talkinghead.errors import InputError
 from talkinghead.io.audio import load_audio
@@ -267,3 +268,28 @@ def test_the_mean_of_disagreeing_hearings_keeps_their_spread():
     assert np.std((early + late) / 2 @ gap_per_unit) < 0.9 * np.std(early @ gap_per_unit)  # what it corrects
     assert np.all(mean[(early[:, 0] == 0) & (late[:, 0] == 0)] == 0)  # closed where both are closed
     np.testing.assert_array_equal(mean_mouth([early], gap_per_unit), early.astype(np.float32))
+
+
+def test_the_phone_loop_in_a_child_process_gives_the_same_hearings(speech, monkeypatch):
+    from talkinghead.audio import phone_process
+
+    serial = recognize_speech(speech, PhoneConfig(parallel=False))
+    started = []
+    monkeypatch.setattr(phone_process.PhoneProcess, "__init__", _spy(phone_process.PhoneProcess.__init__, started))
+    assert recognize_speech(speech, PhoneConfig(parallel=True)) == serial and started
+
+
+def test_a_failing_phone_process_falls_back_to_recognising_here(speech, monkeypatch):
+    serial = recognize_speech(speech, PhoneConfig(parallel=False))
+    monkeypatch.setattr(sys, "executable", "/bin/false")  # the child exits 1 at once
+    assert recognize_speech(speech, PhoneConfig(parallel=True)) == serial
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python")  # no child at all
+    assert recognize_speech(speech, PhoneConfig(parallel=True)) == serial
+
+
+def _spy(function, calls: list):
+    def wrapper(*args, **kwargs):
+        calls.append(args)
+        return function(*args, **kwargs)
+
+    return wrapper
