@@ -2,11 +2,18 @@
 
     python benchmarks/bench_generate.py [--image IMG] [--audio AUDIO] [--sizes 256 512]
                                         [--pipeline baseline] [--warp-backend cv2|torch]
+                                        [--speech-seconds 34] [--cli] [--peers]
 
 For each size the photo is resized to SIZE x SIZE and the stages are timed separately: face
 analysis, audio loading, motion, rendering (frames in memory, not encoded), encoding (H.264 +
 AAC from rendered frames), then end to end as the CLI does it (render and encode streamed,
 overlapping). Prints the machine, threads and settings with the figures.
+
+--speech-seconds N loops (or cuts) the audio to N seconds first. --cli also times the whole
+command line per size (`talkinghead generate --pipeline P`, a fresh process: start-up, imports,
+model loading and writing the mp4 included) against the audio's duration. --peers times one
+frame of First Order Motion Model and of LivePortrait, their architectures rebuilt with random
+weights (benchmarks/peer_models.py), at the same thread count in the same run.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 import time
@@ -25,6 +33,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))  # peer_models
 
 from talkinghead.api import load_pipeline  # noqa: E402
 from talkinghead.cli import use_cpu_threads  # noqa: E402
@@ -91,6 +100,46 @@ def bench_size(pipeline, image: np.ndarray, audio: str, size: int, seed: int) ->
     }
 
 
+def cli_seconds(pipeline: str, image: np.ndarray, audio: str, size: int, seed: int) -> float:
+    """Wall time of `talkinghead generate` on the photo at SIZE x SIZE, in a fresh process."""
+    from talkinghead.io.image import save_image
+
+    with tempfile.TemporaryDirectory() as tmp:
+        photo = Path(tmp) / "photo.png"
+        save_image(photo, square(image, size))
+        command = [sys.executable, "-m", "talkinghead", "generate", "--pipeline", pipeline, "--image", str(photo),
+                   "--audio", audio, "--out", str(Path(tmp) / "out.mp4"), "--seed", str(seed)]  # fmt: skip
+        start = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return time.perf_counter() - start
+
+
+def peer_seconds(frames: int = 3) -> dict[str, float]:
+    """Seconds per frame of the peers' per-frame networks (after one warm-up frame)."""
+    from peer_models import fomm_frame, liveportrait_frame
+
+    times = {}
+    for name, make in (("FOMM vox-256 (256 px out)", fomm_frame), ("LivePortrait (256 px in, 512 px out)", liveportrait_frame)):
+        frame, driving = make(), torch.rand(1, 3, 256, 256)
+        frame(driving)
+        _, seconds = timed(lambda: [frame(driving) for _ in range(frames)])
+        times[name] = seconds / frames
+    return times
+
+
+def speech_of_length(audio: str, seconds: float, folder: Path) -> str:
+    """`audio` looped or cut to `seconds`, as a WAV in `folder`."""
+    from talkinghead.io.audio import load_audio, write_wav
+    from talkinghead.types import AudioClip
+
+    clip = load_audio(audio)
+    count = int(seconds * clip.sample_rate)
+    samples = np.resize(clip.samples, count)  # np.resize repeats the clip
+    path = folder / f"speech_{seconds:g}s.wav"
+    write_wav(path, AudioClip(samples.astype(np.float32), clip.sample_rate))
+    return str(path)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--image", default=str(ROOT / "demos" / "astronaut.png"))
@@ -101,7 +150,13 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="torch/OpenCV CPU threads, as the CLI sets them (1)")
+    parser.add_argument("--speech-seconds", type=float, default=None, help="loop or cut the audio to this many seconds")
+    parser.add_argument("--cli", action="store_true", help="also time the whole `talkinghead generate` per size")
+    parser.add_argument("--peers", action="store_true", help="also time FOMM's and LivePortrait's per-frame networks")
     args = parser.parse_args()
+    scratch = tempfile.TemporaryDirectory()
+    if args.speech_seconds:
+        args.audio = speech_of_length(args.audio, args.speech_seconds, Path(scratch.name))
 
     use_cpu_threads(args.threads)
     overrides = {"renderer_config": {"warp_backend": args.warp_backend}, "device": args.device}
@@ -113,13 +168,27 @@ def main() -> None:
     pipeline.load_source(square(image, 256), pipeline.parse_options({}))  # warm-up: model load, imports
     header = f"{'size':>5} {'frames':>6} {'face s':>7} {'audio s':>7} {'motion s':>8} {'render s':>8} {'encode s':>8} {'render fps':>10} {'e2e s':>7} {'e2e fps':>7} {'audio s':>7}"
     print(header)
+    rows = []
     for size in args.sizes:
         r = bench_size(pipeline, image, args.audio, size, args.seed)
+        rows.append(r)
         print(
             f"{r['size']:>5} {r['frames']:>6} {r['face']:>7.3f} {r['audio']:>7.3f} {r['motion']:>8.3f} {r['render']:>8.2f} "
             f"{r['encode']:>8.2f} {r['render_fps']:>10.1f} {r['end_to_end']:>7.2f} {r['end_to_end_fps']:>7.1f} {r['audio_seconds']:>7.2f}"
         )
+        if args.cli:
+            seconds = cli_seconds(args.pipeline, image, args.audio, size, args.seed)
+            print(f"  CLI at {size} px: {seconds:.2f} s for {r['audio_seconds']:.1f} s of speech = {seconds / r['audio_seconds']:.2f}x its duration "
+                  f"({r['frames'] / seconds:.0f} frames/s; start-up, imports, models and mp4 included: "
+                  f"{seconds - r['end_to_end']:.1f} s beyond the stages above)")  # fmt: skip
     pipeline.close()
+    if args.peers:
+        print(f"per-frame time at {torch.get_num_threads()} torch thread(s); the peers with random weights:")
+        for name, seconds in peer_seconds().items():
+            print(f"  {name}: {seconds * 1000:.0f} ms/frame ({1 / seconds:.2f} fps)")
+        for row in rows:
+            print(f"  ours, {args.pipeline} render at {row['size']} px: {1000 / row['render_fps']:.1f} ms/frame ({row['render_fps']:.0f} fps)")
+    scratch.cleanup()
 
 
 if __name__ == "__main__":
