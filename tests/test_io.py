@@ -278,6 +278,12 @@ def test_write_videos_encodes_one_render_at_several_compressions_and_lossless_ma
     assert masks.shape == (25, 48, 64) and np.array_equal(masks[:, 0, 0], np.arange(25) * 4)
 
 
+def test_write_videos_refuses_two_outputs_at_one_path(tmp_path):
+    with pytest.raises(InputError, match="would be the same file"):
+        write_video(tmp_path / "a.mp4", make_chunks(4, 48, 64), fps=25, masks_path=tmp_path / "." / "a.mp4")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_write_videos_leaves_nothing_when_the_frames_fail(tmp_path):
     def failing():
         yield from make_chunks(16, 48, 64)

@@ -83,8 +83,8 @@ def check_writable(folder: Path) -> None:
 class Encoding:
     """How one output stream is compressed.
 
-    codec: "h264" (libx264, yuv420p; crf 0 is lossless in luma) or "ffv1" (lossless, for
-        masks that must not be blurred by compression; put it in an .mkv).
+    codec: "h264" (libx264, yuv420p; crf 0 encodes the yuv420p frames losslessly) or "ffv1"
+        (lossless gray, for masks that compression must not blur; put it in an .mkv).
     crf: x264 quality, 0 (lossless) to 51; ignored by ffv1.
     preset: x264 speed preset ("veryfast", "medium", ...).
     """
@@ -155,8 +155,10 @@ def write_videos(
     left at its path (see write_video for the chunks and audio).
     """
     paths = [check_output_path(target.path) for target in targets]
-    if len({path.resolve() for path in paths}) != len(paths):
-        raise InputError(f"{paths[0]}: the video and the masks cannot be written to the same file")
+    resolved = [path.resolve() for path in paths]
+    twice = next((path for i, path in enumerate(paths) if resolved[i] in resolved[:i]), None)
+    if twice is not None:
+        raise InputError(f"{twice}: two of the outputs (the video and the masks?) would be the same file")
     if fps <= 0:
         raise ValueError(f"fps must be positive, got {fps}")
     targets = [VideoTarget(path, t.masks, t.encoding) for path, t in zip(paths, targets)]
