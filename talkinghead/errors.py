@@ -26,3 +26,10 @@ class MissingWeightsError(TalkingHeadError, FileNotFoundError):
 
 class MissingPackageError(TalkingHeadError, ImportError):
     """An optional dependency is not installed. The message says how to add it."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type's name when it has none): what a
+    one-line report of a failed row or job shows."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

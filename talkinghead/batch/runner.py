@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from ..config import override
-from ..errors import InputError, TalkingHeadError
+from ..errors import InputError, TalkingHeadError, first_line
 from ..io.atomic import write_atomically
 from ..pipelines.config import config_dict
 from ..registry import PIPELINES
@@ -206,7 +206,7 @@ class BatchRunner:
                           audio_seconds=sidecar.get("audio_seconds"), frames=sidecar.get("frames"))  # fmt: skip
 
     def failure(self, row: BatchRow, exc: BaseException, *, bug: bool) -> RowOutcome:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        message = first_line(exc)
         trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)) if bug else None
         return RowOutcome(row.number, row.name, row.pipeline, "failed", str(row.output),
                           error=type(exc).__name__, message=message, bug=bug, traceback=trace)  # fmt: skip

@@ -19,7 +19,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from ..errors import InputError, TalkingHeadError
+from ..errors import InputError, TalkingHeadError, first_line
 from ..io.atomic import write_atomically
 from ..types import RenderedChunk
 from .config import CRF, ForgeConfig
@@ -199,7 +199,7 @@ def chunk_of(frames: list[np.ndarray], start: int) -> RenderedChunk:
 
 
 def failure(job: Job, exc: BaseException, *, bug: bool) -> dict[str, Any]:
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    message = first_line(exc)
     record = {"job": job.key, "status": "failed", "error": type(exc).__name__, "message": message, "bug": bug}
     if bug:
         record["traceback"] = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
