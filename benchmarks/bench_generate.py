@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))  # peer_models
 
 from talkinghead.api import load_pipeline  # noqa: E402
-from talkinghead.cli import use_cpu_threads  # noqa: E402
+from talkinghead.process_setup import use_cpu_threads  # noqa: E402
 from talkinghead.io.image import load_image  # noqa: E402
 from talkinghead.io.video import write_video  # noqa: E402
 from talkinghead.pipelines.output import GenerationResult  # noqa: E402

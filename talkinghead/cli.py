@@ -29,17 +29,10 @@ from .errors import TalkingHeadError
 from .eval import commands as eval_commands
 from .face import track_command
 from .forge import command as forge_command
+from .process_setup import quiet_native_logging, use_cpu_threads
 from .train import commands as train_commands
 
 EXIT_INPUT_ERROR = 2
-
-
-def quiet_native_logging() -> None:
-    """Keep TensorFlow Lite / absl chatter off the terminal and make any hub call fail at once."""
-    os.environ.setdefault("GLOG_minloglevel", "2")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("MPLBACKEND", "Agg")  # mediapipe imports pyplot; no GUI probing
 
 
 def keep_native_logs_off_the_terminal() -> None:
@@ -66,19 +59,6 @@ def show_notices() -> None:
     logger.handlers = [handler]
     logger.propagate = False
     logger.setLevel(logging.INFO)
-
-
-def use_cpu_threads(count: int) -> None:
-    """Set torch's and OpenCV's CPU thread counts once, for the whole run.
-
-    The library never changes them (that would race between requests served at once). For
-    rendering, one thread is faster on these 2-core machines: the per-frame work is small and
-    the video encoder runs on the other core meanwhile (benchmarks/bench_generate.py)."""
-    import cv2
-    import torch
-
-    torch.set_num_threads(count)
-    cv2.setNumThreads(count)
 
 
 def info_command(args: argparse.Namespace) -> int:

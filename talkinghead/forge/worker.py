@@ -38,7 +38,7 @@ class ForgeWorker:
     """
 
     def __init__(self, out: str | Path, config: ForgeConfig, threads: int | None = 1):
-        from ..cli import quiet_native_logging, use_cpu_threads
+        from ..process_setup import quiet_native_logging, use_cpu_threads
 
         quiet_native_logging()
         if threads is not None:
