@@ -34,8 +34,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from talkinghead.forge.config import ForgeConfig  # noqa: E402
+from talkinghead.forge.layout import video_file  # noqa: E402
 from talkinghead.forge.plan import make_plan  # noqa: E402
-from talkinghead.forge.sources import AUDIO_SUFFIXES, FACE_SUFFIXES, REAL_VIDEO_SUFFIXES, scan  # noqa: E402
+from talkinghead.forge.sources import AUDIO_SUFFIXES, FACE_SUFFIXES, scan  # noqa: E402
+from talkinghead.io.video import INPUT_VIDEO_SUFFIXES  # noqa: E402
 from talkinghead.forge.verify import check_dataset  # noqa: E402
 from talkinghead.info import machine_summary  # noqa: E402
 from talkinghead.io.audio import load_audio, write_wav  # noqa: E402
@@ -79,9 +81,8 @@ def records(out: Path) -> dict[str, int]:
 def expected_files(data: Path, max_size: int) -> set[str]:
     config = ForgeConfig(pipelines=PIPELINES, compressions=COMPRESSIONS, max_size=max_size)
     plan = make_plan(config, scan(data / "faces", FACE_SUFFIXES, "face"), scan(data / "audio", AUDIO_SUFFIXES, "speech"),
-                     scan(data / "real", REAL_VIDEO_SUFFIXES, "real video"))  # fmt: skip
-    folders = {True: "original_sequences/real", False: "manipulated_sequences/{}"}
-    return {f"{folders[job.is_real].format(job.method)}/{c}/videos/{job.video_id}.mp4" for job in plan.jobs for c in COMPRESSIONS}
+                     scan(data / "real", INPUT_VIDEO_SUFFIXES, "real video"))  # fmt: skip
+    return {video_file(job, c) for job in plan.jobs for c in COMPRESSIONS}
 
 
 def killed_and_resumed(data: Path, out: Path, args: argparse.Namespace, kill_after: float) -> dict:

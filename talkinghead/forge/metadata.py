@@ -68,14 +68,19 @@ def deepfakebench(entries: list[dict[str, Any]], dataset: str) -> dict[str, Any]
     frames, masks, video}}}}}}, labels "<dataset>-real" and "<dataset>-<method>"."""
     tree: dict[str, Any] = {}
     for item in entries:
-        label = f"{dataset}-{'real' if item['label'] == 'real' else item['method']}"
+        label = bench_label(item, dataset)
         videos = tree.setdefault(label, {}).setdefault(item["split"], {}).setdefault(item["compression"], {})
         videos[item["file"].rsplit("/", 1)[-1].rsplit(".", 1)[0]] = {
             "label": label, "frames": item["frames"], "masks": item["mask_frames"], "video": item["file"]}  # fmt: skip
     return {dataset: tree}
 
 
+def bench_label(item: dict[str, Any], dataset: str) -> str:
+    """An entry's DeepfakeBench label: "<dataset>-real" or "<dataset>-<method>"."""
+    return f"{dataset}-{'real' if item['label'] == 'real' else item['method']}"
+
+
 def label_ids(entries: list[dict[str, Any]], dataset: str) -> dict[str, int]:
     """DeepfakeBench's label_dict: 0 for real, 1 for every fake label."""
-    labels = sorted({f"{dataset}-{'real' if e['label'] == 'real' else e['method']}" for e in entries})
+    labels = sorted({bench_label(e, dataset) for e in entries})
     return {label: 0 if label.endswith("-real") else 1 for label in labels}

@@ -22,12 +22,13 @@ from typing import Any
 
 from ..errors import InputError
 from ..io.atomic import write_atomically
+from ..io.video import INPUT_VIDEO_SUFFIXES
 from .card import dataset_card
 from .config import ForgeConfig
 from .layout import record_file, work_folder
 from .metadata import deepfakebench
 from .plan import Job, Plan, make_plan
-from .sources import AUDIO_SUFFIXES, FACE_SUFFIXES, REAL_VIDEO_SUFFIXES, scan
+from .sources import AUDIO_SUFFIXES, FACE_SUFFIXES, scan
 
 REPORT_FILE = "forge_report.json"
 
@@ -71,7 +72,7 @@ def run_forge(config: ForgeConfig, *, faces=None, audio=None, real_videos=None, 
 
     out = Path(out).expanduser()
     plan = make_plan(config, scan(faces, FACE_SUFFIXES, "face"), scan(audio, AUDIO_SUFFIXES, "speech"),
-                     scan(real_videos, REAL_VIDEO_SUFFIXES, "real video"))  # fmt: skip
+                     scan(real_videos, INPUT_VIDEO_SUFFIXES, "real video"))  # fmt: skip
     check_pipelines(config)
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: the output folder is a file")

@@ -18,7 +18,6 @@ from ..io.video import VIDEO_SUFFIXES
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".m4a", ".ogg", ".opus", ".aac", *VIDEO_SUFFIXES)
 FACE_SUFFIXES = tuple(s for s in IMAGE_SUFFIXES if s != ".gif")
-REAL_VIDEO_SUFFIXES = (*VIDEO_SUFFIXES, ".avi", ".webm")
 
 
 @dataclass(frozen=True)

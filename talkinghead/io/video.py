@@ -27,6 +27,8 @@ from .background import iterate_in_background
 from .image import limit_size
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv")
+#: videos read as input (training clips, real videos for datasets); outputs are VIDEO_SUFFIXES
+INPUT_VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v")
 AUDIO_BITRATE = "128k"
 
 

@@ -12,11 +12,11 @@ from ..errors import InputError, TalkingHeadError
 from ..face.tracking import FaceTracker, TrackerConfig
 from ..io.atomic import write_atomically
 from ..io.audio import load_video_audio
+from ..io.video import INPUT_VIDEO_SUFFIXES
 from ..types import AudioClip, FaceTrack
 
 log = logging.getLogger("talkinghead")
 
-VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v")
 
 
 @dataclass
@@ -33,9 +33,9 @@ def video_files(folder: str | Path) -> list[Path]:
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"{folder}: not a folder of videos")
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in INPUT_VIDEO_SUFFIXES)
     if not files:
-        raise InputError(f"{folder}: no video files ({', '.join(VIDEO_SUFFIXES)})")
+        raise InputError(f"{folder}: no video files ({', '.join(INPUT_VIDEO_SUFFIXES)})")
     return files
 
 
