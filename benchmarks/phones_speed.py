@@ -2,7 +2,8 @@
 
     python benchmarks/phones_speed.py AUDIO... [--transcript-audio demos/speech.wav] [--long 600]
 
-recognize_phones runs on every AUDIO; align_transcript on --transcript-audio, whose text is
+recognize_phones runs on every AUDIO, and so do the content mouth's two hearings (phones and
+recognised words, recognize_speech) serially and with the phone loop in a child process; align_transcript on --transcript-audio, whose text is
 demos/make_examples.py SENTENCES (the clip is its espeak rendering). --long N also times both
 on that clip repeated (1 s of silence between copies) to about N seconds: the chunked path,
 with the process's peak memory. Creating a decoder is timed once on its own as well.
@@ -22,7 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from demos.make_examples import SENTENCES  # noqa: E402
-from talkinghead.audio.phones import PhoneConfig, align_transcript, new_decoder, recognize_phones  # noqa: E402
+from talkinghead.audio.phones import PhoneConfig, align_transcript, new_decoder, recognize_phones, recognize_speech  # noqa: E402
 from talkinghead.info import machine_summary  # noqa: E402
 from talkinghead.io.audio import load_audio  # noqa: E402
 from talkinghead.types import AudioClip  # noqa: E402
@@ -69,6 +70,11 @@ def main() -> None:
         print(Path(path).name)
         seconds += measure("recognize_phones", clip, recognize_phones)
         duration += clip.duration
+        for parallel in (False, True):
+            start = time.perf_counter()
+            recognize_speech(clip, PhoneConfig(parallel=parallel))
+            print(f"  both hearings, {'phone loop in a child process' if parallel else 'one after the other'}: "
+                  f"{time.perf_counter() - start:.2f} s")
     print(f"overall recognize_phones: {seconds / duration:.3f} s per s of audio ({duration:.1f} s)")
     clip = load_audio(args.transcript_audio, 16000)
     print(Path(args.transcript_audio).name, "with its transcript")

@@ -83,7 +83,8 @@ class PhoneConfig:
     on the rendered check, clearly better over everyone, and never far off on a clip."""
     parallel: bool = True
     """With "both", recognise phones in a child process while this one recognises words: the
-    same hearings, 3.75 s instead of 4.96 s for 34 s of speech on two cores."""
+    same hearings, 3.70 s instead of 4.68 s for 34 s of speech on two cores
+    (benchmarks/phones_speed.py)."""
     word_max_hmms: int = 1500
     """Word search: at most this many active HMMs per frame (pocketsphinx maxhmmpf). With 1500
     and `word_max_words` 5 the words heard were nearly those of the default search, 3x faster."""
