@@ -57,6 +57,7 @@ PIPELINES: Registry = Registry(
         "baseline": "talkinghead.pipelines.baseline:BaselinePipeline",
         "osm": "talkinghead.pipelines.osm:OSMPipeline",
         "opt": "talkinghead.pipelines.opt:OPTPipeline",
+        "mfr": "talkinghead.pipelines.mfr:MFRPipeline",
     },
 )
 FACE_BACKENDS: Registry = Registry(

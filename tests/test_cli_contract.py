@@ -143,6 +143,9 @@ def test_listen_runs_listener_pipelines_from_their_declaration(monkeypatch, tmp_
 
 def test_listen_without_a_listener_pipeline_and_generate_with_one(monkeypatch, tmp_path, speaker_video, capsys):
     argv = ["--image", str(DEMO_IMAGE), "--speaker-video", speaker_video, "--out", str(tmp_path / "l.mp4")]
+    for name in [n for n in PIPELINES.names() if PIPELINES.get(n).kind == "listener"]:  # as if mfr were not installed
+        monkeypatch.delitem(PIPELINES._lazy, name, raising=False)
+        monkeypatch.delitem(PIPELINES._loaded, name, raising=False)
     assert main(["listen", *argv]) == 2
     assert "no listener pipeline is installed yet" in capsys.readouterr().err
     monkeypatch.setitem(PIPELINES._loaded, "fake_listener", FakeListener)

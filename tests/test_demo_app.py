@@ -153,6 +153,11 @@ def test_listener_tab_only_with_a_listener_pipeline(tmp_path, monkeypatch):
     from talkinghead.demo.app import build_app
 
     folders = OutputFolders(60, root=tmp_path)
+    shipped = blocks_by_id(build_app(DemoSettings(), folders))  # mfr is a listener pipeline
+    assert {"listener-speaker_video", "listener-mfr-attitude", "listener-mfr-side_by_side"} <= set(shipped)
+    for name in [n for n in PIPELINES.names() if PIPELINES.get(n).kind == "listener"]:
+        monkeypatch.delitem(PIPELINES._lazy, name, raising=False)
+        monkeypatch.delitem(PIPELINES._loaded, name, raising=False)
     assert tab_labels(build_app(DemoSettings(), folders)) == ["Talking head"]
     monkeypatch.setitem(PIPELINES._loaded, "fake_listener", FakeListener)
     demo = build_app(DemoSettings(), folders)

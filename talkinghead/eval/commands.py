@@ -1,6 +1,7 @@
 """`talkinghead eval` and `talkinghead bench`: argument parsing and printing only.
 
     talkinghead eval VIDEO [--source IMG] [--reference REAL.mp4] [--audio AUDIO] [--json]
+    talkinghead eval LISTENER.mp4 --speaker-video SPEAKER.mp4 --source LISTENER.jpg [--json]   (listener measures)
     talkinghead bench MANIFEST [--pipelines baseline] [--seeds 0 1 2] [--out DIR]
 """
 
@@ -48,11 +49,16 @@ def add_eval_parser(commands) -> None:
     p.add_argument("--identity-frames", type=int, default=None, help="face descriptors on at most this many frames (default 20)")
     p.add_argument("--arcface-weights", help="ArcFace iResNet weights (.pth) for a CSIM figure too")
     p.add_argument("--syncnet-weights", help="SyncNet weights for LSE-C / LSE-D too")
+    p.add_argument("--speaker-video", help="the speaker video a listener video responds to: listener measures instead "
+                                           "(mouth closed, not talking along, nods, smiles, response after pauses)")  # fmt: skip
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
 
 def eval_command(args: argparse.Namespace) -> int:
     from dataclasses import replace
+
+    if args.speaker_video:
+        return listener_eval_command(args)
 
     from .evaluate import EvalConfig, evaluate_video
     from .standard import standard_measures
@@ -67,6 +73,19 @@ def eval_command(args: argparse.Namespace) -> int:
         print(json.dumps(summary))
     else:
         print(format_table(summary))
+    return 0
+
+
+def listener_eval_command(args: argparse.Namespace) -> int:
+    from .listener import evaluate_listener
+
+    kwargs = {} if args.identity_frames is None else {"identity_frames": args.identity_frames}
+    summary = evaluate_listener(args.video, args.source, args.speaker_video, **kwargs).summary()
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print("\n".join(f"{key:28s} {'-' if value is None else f'{value:.3f}' if isinstance(value, float) else value}"
+                        for key, value in summary.items()))  # fmt: skip
     return 0
 
 

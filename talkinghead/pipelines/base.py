@@ -47,8 +47,9 @@ PIPELINE_FILE = "pipeline.json"
 
 
 @dataclass(frozen=True)
-class GenerateOptions:
-    """Options every talking-head pipeline accepts. `help` metadata feeds the CLI and the demo."""
+class FaceOptions:
+    """Options of every pipeline that animates a photo (talking heads and listeners). `help`
+    metadata feeds the CLI and the demo."""
 
     fps: float = field(default=25.0, metadata={"help": "frames per second of the video"})
     still: bool = field(default=False, metadata={"help": "keep the head still (lips and eyes still move)"})
@@ -58,6 +59,12 @@ class GenerateOptions:
     allow_non_human: bool = field(
         default=False, metadata={"help": "animate a face even when it does not look human (an animal's), instead of refusing it"}
     )
+
+
+@dataclass(frozen=True)
+class GenerateOptions(FaceOptions):
+    """Options every talking-head pipeline accepts."""
+
     mouth: Literal["content", "audio2exp-v2", "audio2exp", "loudness"] | None = field(
         default=None,
         metadata={"help": "what moves the lips: content (the speech's phones), audio2exp-v2 (the same sized by the voice), "

@@ -5,6 +5,8 @@
     talkinghead train osm --videos DIR --out checkpoints/osm [--device cuda]
     talkinghead train articulation --videos DIR --out checkpoints/articulation [--hold-out NAME ...]
     talkinghead train audio2exp-v2 --videos DIR --out checkpoints/audio2exp_v2 [--articulation DIR] [--hold-out NAME ...]
+    talkinghead train mfr --from-monologues DIR --out checkpoints/mfr [--hold-out NAME ...]   (constructed listeners)
+    talkinghead train mfr --pairs DIR --out DIR                          (real pairs in the ViCo layout)
     torchrun --nproc_per_node N -m talkinghead train osm ...   (data-parallel, see distributed.py)
 
 Each video is tracked once; tracks are cached in DIR/.talkinghead-cache (or --cache).
@@ -52,6 +54,20 @@ def add_parser(commands) -> None:
     models.choices["audio2exp-v2"].add_argument(
         "--articulation", default=None, help="articulation table fitted without the held-out people (default: the shipped checkpoints/articulation)"
     )
+    add_mfr_parser(models)
+
+
+def add_mfr_parser(models) -> None:
+    m = models.add_parser("mfr", help="learn MFR-Net's listener diffusion model (CPU, minutes)")
+    source = m.add_mutually_exclusive_group(required=True)
+    source.add_argument("--from-monologues", metavar="DIR", help="folder of talking videos: listeners are constructed for them (see train/listener_corpus.py)")
+    source.add_argument("--pairs", metavar="DIR", help="a ViCo-layout folder of real speaker/listener video pairs (see train/vico.py)")
+    m.add_argument("--out", required=True, help="checkpoint folder to write (config.json, model.safetensors, CARD.md)")
+    m.add_argument("--cache", default=None, help="where to cache face tracks and phones (default: DIR/.talkinghead-cache)")
+    m.add_argument("--hold-out", nargs="+", default=[], metavar="NAME", help="speakers (clips or people; ViCo: speaker ids) kept for validation")
+    m.add_argument("--steps", type=int, default=None, help="optimisation steps (default from MFRTrainConfig)")
+    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--device", default="cpu", help="cpu or cuda")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,6 +77,8 @@ def run(args: argparse.Namespace) -> int:
 
     logging.getLogger("talkinghead").setLevel(logging.INFO)
     started = time.time()
+    if args.model == "mfr":
+        return train_mfr_command(args, started)
     clips = load_talking_clips(args.videos, args.cache)
     recipes = {
         "expression-basis": train_basis_command,
@@ -183,4 +201,28 @@ def train_audio2exp_v2_command(args, clips, started: float) -> int:
     held = report["held_out"]
     summary = f"held-out lip-gap r {np.mean([v['r'] for v in held.values()]):.2f} (articulation alone {np.mean([v['r_articulation'] for v in held.values()]):.2f})" if held else "no clips held out"
     print(f"wrote {out}: {len(report['train_clips'])} clips, {summary} ({report['total_seconds']:.0f} s)")
+    return 0
+
+
+def train_mfr_command(args, started: float) -> int:
+    from dataclasses import replace
+
+    from ..facemodel.face_model import FaceModel
+    from .mfr_recipe import MFRTrainConfig, attitude_counts, mfr_card, mfr_examples, new_config, train_mfr
+
+    cfg = MFRTrainConfig(seed=args.seed, device=args.device)
+    if args.steps:
+        cfg = replace(cfg, steps=args.steps)
+    face_model = FaceModel()
+    net_config = new_config(face_model)
+    train, val, source = mfr_examples(args, face_model, net_config.fps)
+    model, report = train_mfr(train, val, net_config, cfg)
+    report.update(source=source, train_examples=len(train), val_examples=len(val), attitudes=attitude_counts(train),
+                  hold_out=sorted({e.speaker_person for e in val}))  # fmt: skip
+    out = save_trained(model, report, args.out, started)
+    (out / "CARD.md").write_text(mfr_card(report, out / "CARD.md"))
+    last = report["curve"][-1]
+    held = "-" if last["val_loss"] is None else f"{last['val_loss']:.3f}"
+    print(f"wrote {out}: {len(train)} examples, {report['train_windows']} windows, loss {last['train_loss']:.3f}, "
+          f"held-out {held} ({report['total_seconds']:.0f} s)")
     return 0

@@ -46,6 +46,34 @@ def cache_key(video: Path, config: TrackerConfig, backend: str) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
+def cached_track(video: Path, cache: Path, tracker: "Tracker") -> FaceTrack:
+    """The face track of `video`: read from `cache` when it was tracked with these settings
+    before, else tracked now and written there."""
+    cached = cache / f"{video.stem}-{cache_key(video, tracker.config, tracker.backend_name)}.npz"
+    if cached.exists():
+        return FaceTrack.load(cached)
+    log.info("tracking %s", video.name)
+    track = tracker.get().track(video)
+    write_atomically(cached, track.save)
+    return track
+
+
+class Tracker:
+    """A FaceTracker made on first use (reading cached tracks needs none), closed by `close`."""
+
+    def __init__(self, config: TrackerConfig | None = None, backend: str = "mediapipe"):
+        self.config, self.backend_name = config or TrackerConfig(), backend
+        self._tracker: FaceTracker | None = None
+
+    def get(self) -> FaceTracker:
+        self._tracker = self._tracker or FaceTracker(self.config, self.backend_name)
+        return self._tracker
+
+    def close(self) -> None:
+        if self._tracker is not None:
+            self._tracker.close()
+
+
 def load_talking_clips(
     folder: str | Path,
     cache_dir: str | Path | None = None,
@@ -54,27 +82,16 @@ def load_talking_clips(
 ) -> list[TalkingClip]:
     """Track every video in `folder` (or read the cached track). Videos that cannot be read or
     tracked are skipped with a notice. cache_dir defaults to `folder`/.talkinghead-cache."""
-    config = config or TrackerConfig()
     cache = Path(cache_dir) if cache_dir else Path(folder) / ".talkinghead-cache"
     cache.mkdir(parents=True, exist_ok=True)
-    tracker = None
+    tracker = Tracker(config, backend)
     clips = []
     try:
         for video in video_files(folder):
-            cached = cache / f"{video.stem}-{cache_key(video, config, backend)}.npz"
             try:
-                if cached.exists():
-                    track = FaceTrack.load(cached)
-                else:
-                    tracker = tracker or FaceTracker(config, backend)
-                    log.info("tracking %s", video.name)
-                    track = tracker.track(video)
-                    write_atomically(cached, track.save)
-                clips.append(TalkingClip(video.stem, track, load_video_audio(video)))
+                clips.append(TalkingClip(video.stem, cached_track(video, cache, tracker), load_video_audio(video)))
             except TalkingHeadError as exc:
                 log.info("skipping %s: %s", video.name, exc)
     finally:
-        if tracker is not None:
-            tracker.close()
+        tracker.close()
     return clips
-
