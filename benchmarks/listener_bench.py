@@ -49,11 +49,12 @@ def cut(video: Path, seconds: float, folder: Path) -> Path:
     return out
 
 
-def make_videos(pipe, speaker: Path, face: Path, folder: Path, strength: float) -> tuple[dict, float]:
-    """{(attitude, seed): video path} for RUNS, and the mean generation seconds per video."""
+def make_videos(pipe, speaker: Path, face: Path, folder: Path, strength: float) -> tuple[dict, float, list]:
+    """{(attitude, seed): video path} for RUNS, the mean generation seconds per video (the first
+    also tracks the speaker) and the yaw/pitch/roll std (degrees) each motion asked the renderer for."""
     from talkinghead.pipelines.inputs import ListenerInputs
 
-    paths, seconds = {}, []
+    paths, seconds, asked = {}, [], []
     for attitude, seed in RUNS:
         path = folder / f"{speaker.stem}__{face.stem}__{attitude}_s{seed}.mp4"
         started = time.perf_counter()
@@ -61,7 +62,8 @@ def make_videos(pipe, speaker: Path, face: Path, folder: Path, strength: float) 
         result.save(path)
         seconds.append(time.perf_counter() - started)
         paths[(attitude, seed)] = path
-    return paths, float(np.mean(seconds))
+        asked.append(result.motion.rotation.std(axis=0).round(2).tolist())
+    return paths, float(np.mean(seconds)), asked
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,14 +92,14 @@ def main(argv: list[str] | None = None) -> int:
         for speaker in map(Path, args.speakers):
             speaker = cut(speaker, args.seconds, folder)
             for face in map(Path, args.faces):
-                videos, seconds = make_videos(pipe, speaker, face, folder, strength)
+                videos, seconds, asked = make_videos(pipe, speaker, face, folder, strength)
                 reports = {key: evaluate_listener(str(v), str(face), str(speaker)) for key, v in videos.items()}
                 main_report = reports[("positive", 0)]
                 checks = single_video_criteria(main_report) + single_video_criteria(reports[("negative", 0)])[3:5]
                 checks += [seed_criterion(main_report, reports[("positive", 1)])]
                 checks += attitude_criteria(main_report, reports[("negative", 0)])
                 failed += sum(not c.passed for c in checks)
-                rows.append({"speaker": speaker.name, "face": face.name, "seconds_per_video": seconds,
+                rows.append({"speaker": speaker.name, "face": face.name, "seconds_per_video": seconds, "asked_pose_std": asked,
                              "reports": {f"{a}_s{s}": r.summary() for (a, s), r in reports.items()},
                              "criteria": [c.__dict__ for c in checks]})  # fmt: skip
                 print_row(rows[-1])
@@ -110,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
 def print_row(row: dict) -> None:
     r = row["reports"]
     pos, neg = r["positive_s0"], r["negative_s0"]
-    print(f"\n{row['speaker']} x {row['face']} ({row['seconds_per_video']:.1f} s per video)")
+    print(f"\n{row['speaker']} x {row['face']} ({row['seconds_per_video']:.1f} s per video; yaw/pitch/roll std asked "
+          f"of the renderer {row['asked_pose_std']} deg)")  # fmt: skip
     print(f"  positive: nods/min {pos['nods_per_minute']:.1f}, smile {pos['smile_mean']:.3f}, response ratio "
           f"{_f(pos['response_ratio'])}; negative: nods/min {neg['nods_per_minute']:.1f}, smile {neg['smile_mean']:.3f}, "
           f"response ratio {_f(neg['response_ratio'])}")  # fmt: skip

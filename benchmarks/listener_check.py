@@ -25,6 +25,8 @@ import sys
 import time
 from dataclasses import dataclass
 
+import numpy as np
+
 from talkinghead.eval.listener import (
     ListenerReport,
     compare_attitudes,
@@ -74,13 +76,23 @@ def single_video_criteria(report: ListenerReport) -> list[Criterion]:
         Criterion("audio", "present" if report.has_audio else "missing", "present", report.has_audio),
         _at_most("identity", report.identity_distance, MAX_IDENTITY),
         _at_most("mouth closed", report.mouth_gap_mean, MAX_MOUTH_GAP),
-        _at_most("no talking", report.mouth_audio_r, MAX_MOUTH_AUDIO_R),
+        no_talking(report),
     ]
     low, high = POSE_STD_RANGE
     for axis in ("yaw", "pitch"):
         std = getattr(report, f"{axis}_std")
         checks.append(Criterion(f"{axis} std", _text(std), f"{low}-{high} deg", std is not None and low <= std <= high))
     return checks
+
+
+def no_talking(report: ListenerReport) -> Criterion:
+    """The mouth does not follow the speaker's voice. A mouth that never moves has no defined
+    correlation (its gap is constant); it passes when it is also closed."""
+    r, gap = report.mouth_audio_r, report.mouth_gap_mean
+    still = report.series is not None and np.nanstd(report.series.mouth_gap) == 0
+    if r is None and still and gap is not None and gap <= MAX_MOUTH_GAP:
+        return Criterion("no talking", "mouth still (r undefined)", f"<= {MAX_MOUTH_AUDIO_R}", True)
+    return _at_most("no talking", r, MAX_MOUTH_AUDIO_R)
 
 
 def seed_criterion(main: ListenerReport, other: ListenerReport) -> Criterion:

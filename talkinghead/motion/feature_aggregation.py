@@ -30,9 +30,22 @@ class FeatureAggregationConfig:
     dropout: float = 0.1
 
 
+@dataclass(frozen=True)
+class Condition:
+    """What the denoiser is conditioned on. frames: (B, W, dim), the fused speaker stream, one
+    row per listener frame (added to the motion tokens frame by frame, so a response can be
+    timed to the speaker); tokens: (B, W + 2, dim), those rows with position codes, then the
+    identity and attitude tokens (attended to); vector: (B, dim), identity + attitude (added to
+    every motion token)."""
+
+    frames: torch.Tensor
+    tokens: torch.Tensor
+    vector: torch.Tensor
+
+
 class FeatureAggregation(nn.Module):
     """speaker (B, W, speaker_dim), identity (B, identity_dim), attitude (B,) long in
-    [0, NO_ATTITUDE] -> condition tokens (B, W + 2, dim) and a global vector (B, dim)."""
+    [0, NO_ATTITUDE], position (W, dim) codes -> Condition."""
 
     def __init__(self, config: FeatureAggregationConfig):
         super().__init__()
@@ -48,10 +61,11 @@ class FeatureAggregation(nn.Module):
         self.attitude = nn.Embedding(NO_ATTITUDE + 1, cfg.dim)
         self.norm = nn.LayerNorm(cfg.dim)
 
-    def forward(self, speaker: torch.Tensor, identity: torch.Tensor, attitude: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, speaker: torch.Tensor, identity: torch.Tensor, attitude: torch.Tensor, position: torch.Tensor) -> Condition:
         s = self.speaker(speaker.transpose(1, 2)).transpose(1, 2)
         scale, shift, token = self.identity(identity).chunk(3, dim=-1)
         s = self.norm(s) * (1 + scale[:, None]) + shift[:, None]
         a = self.attitude(attitude)
-        tokens = torch.cat([s, token[:, None], a[:, None]], dim=1)
-        return tokens, token + a
+        # Attention alone cannot tell which speaker row is which frame: the rows carry position codes.
+        tokens = torch.cat([s + position[: s.shape[1]], token[:, None], a[:, None]], dim=1)
+        return Condition(frames=s, tokens=tokens, vector=token + a)

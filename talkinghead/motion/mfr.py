@@ -3,8 +3,9 @@
 A window is `window` frames of listener head pose (yaw, pitch, roll in degrees), expression
 coefficients (absolute: 0 = the neutral, closed-mouth face) and eyelid closure, standardised per
 channel with statistics of the training data. The denoiser (a small transformer) predicts the
-clean window from a noisy one, attending to the Feature Aggregation Module's condition tokens
-(speaker features, listener identity, attitude). Training uses diffusers' DDPMScheduler to add
+clean window (or the noise, `prediction`) from a noisy one; the Feature Aggregation Module's
+fused speaker stream is added to each frame (so responses can be timed to the speaker's
+pauses) and its condition tokens (speaker rows, listener identity, attitude) are attended to. Training uses diffusers' DDPMScheduler to add
 noise; sampling runs DDIMScheduler for `sample_steps` steps.
 
 Any length: windows overlap by `overlap` frames. The denoiser also takes "known" frames with a
@@ -49,6 +50,8 @@ class MFRNetConfig:
     train_timesteps: int = 200
     sample_steps: int = 25
     beta_schedule: str = "squaredcos_cap_v2"
+    prediction: str = "sample"
+    """What the denoiser predicts: "sample" (the clean window) or "epsilon" (the noise)."""
     condition_dropout: float = 0.15
     """Share of training windows whose attitude is replaced by "none" (for guidance)."""
     prefix_share: float = 0.5
@@ -118,10 +121,10 @@ class MFRNet(CheckpointedModule):
         mask: (B, W, 1) 1 on known frames; t: (B,) long diffusion steps; speaker: (B, W, S);
         identity: (B, E); attitude: (B,) long in [0, NO_ATTITUDE]. Returns (B, W, C).
         """
-        tokens, global_vector = self.fam(speaker, identity, attitude)
-        h = self.inp(torch.cat([noisy, known * mask, mask], dim=-1)) + self.position[: noisy.shape[1]]
-        h = h + (self.time(timestep_embedding(t, self.config.dim)) + global_vector)[:, None]
-        return self.out(self.blocks(h, tokens))
+        condition = self.fam(speaker, identity, attitude, self.position)
+        h = self.inp(torch.cat([noisy, known * mask, mask], dim=-1)) + self.position[: noisy.shape[1]] + condition.frames
+        h = h + (self.time(timestep_embedding(t, self.config.dim)) + condition.vector)[:, None]
+        return self.out(self.blocks(h, condition.tokens))
 
     def loss(self, motion: torch.Tensor, speaker: torch.Tensor, identity: torch.Tensor, attitude: torch.Tensor,
              scheduler, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:  # fmt: skip
@@ -144,8 +147,9 @@ class MFRNet(CheckpointedModule):
         dropped = torch.rand(b, generator=generator, device=clean.device) < cfg.condition_dropout
         attitude = torch.where(dropped, torch.full_like(attitude, NO_ATTITUDE), attitude)
         predicted = self(noisy, t, clean, mask, speaker, identity, attitude)
-        sample = torch.mean((predicted - clean) ** 2)
-        velocity = torch.mean(torch.abs(predicted.diff(dim=1) - clean.diff(dim=1)))
+        target = clean if cfg.prediction == "sample" else noise
+        sample = torch.mean((predicted - target) ** 2)
+        velocity = torch.mean(torch.abs(predicted.diff(dim=1) - target.diff(dim=1)))
         return {"loss": sample + velocity, "sample": sample.detach(), "velocity": velocity.detach()}
 
     # -- sampling -----------------------------------------------------------------------------
@@ -197,9 +201,20 @@ class MFRNet(CheckpointedModule):
         batch = lambda v: v[None].expand(2, *v.shape)  # noqa: E731 (the guided and the unguided prediction)
         for t in scheduler.timesteps:
             steps = torch.full((2,), int(t), device=known.device, dtype=torch.long)
-            pred = self(batch(x), steps, batch(known), batch(mask), batch(speaker), identity.expand(2, -1), attitudes)
+            pred = self.clean_estimate(self(batch(x), steps, batch(known), batch(mask), batch(speaker), identity.expand(2, -1),
+                                            attitudes), x, scheduler.alphas_cumprod[int(t)])  # fmt: skip
             guided = pred[1] + guidance * (pred[0] - pred[1])
             guided = torch.where(mask > 0, known, guided)  # the given frames are the previous window's, exactly
             x = scheduler.step(guided, t, x).prev_sample
         return x
 
+
+    def clean_estimate(self, prediction: torch.Tensor, noisy: torch.Tensor, alpha_cumprod: torch.Tensor) -> torch.Tensor:
+        """The denoiser's output as a clean-window estimate (the sampler works on those, so that
+        given frames can be put in exactly): itself for "sample", from the noise for "epsilon"."""
+        if self.config.prediction == "sample":
+            return prediction
+        a = alpha_cumprod.to(noisy.device)
+        # Bounded: at the noisiest steps sqrt(a) is near 0 and the estimate would explode
+        # (standardised motion stays within a few units).
+        return ((noisy - (1 - a).sqrt() * prediction) / a.sqrt()).clamp(-6.0, 6.0)
