@@ -1,7 +1,7 @@
 """Speed of generation, stage by stage, at several image sizes.
 
     python benchmarks/bench_generate.py [--image IMG] [--audio AUDIO] [--sizes 256 512]
-                                        [--pipeline baseline] [--warp-backend cv2|torch]
+                                        [--pipeline baseline] [--renderer warp|font] [--warp-backend cv2|torch]
                                         [--speech-seconds 34] [--cli] [--peers]
 
 For each size the photo is resized to SIZE x SIZE and the stages are timed separately: face
@@ -100,7 +100,7 @@ def bench_size(pipeline, image: np.ndarray, audio: str, size: int, seed: int) ->
     }
 
 
-def cli_seconds(pipeline: str, image: np.ndarray, audio: str, size: int, seed: int) -> float:
+def cli_seconds(pipeline: str, image: np.ndarray, audio: str, size: int, seed: int, renderer: str) -> float:
     """Wall time of `talkinghead generate` on the photo at SIZE x SIZE, in a fresh process."""
     from talkinghead.io.image import save_image
 
@@ -108,7 +108,7 @@ def cli_seconds(pipeline: str, image: np.ndarray, audio: str, size: int, seed: i
         photo = Path(tmp) / "photo.png"
         save_image(photo, square(image, size))
         command = [sys.executable, "-m", "talkinghead", "generate", "--pipeline", pipeline, "--image", str(photo),
-                   "--audio", audio, "--out", str(Path(tmp) / "out.mp4"), "--seed", str(seed)]  # fmt: skip
+                   "--audio", audio, "--out", str(Path(tmp) / "out.mp4"), "--seed", str(seed), "--renderer", renderer]  # fmt: skip
         start = time.perf_counter()
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return time.perf_counter() - start
@@ -147,6 +147,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512])
     parser.add_argument("--pipeline", default="baseline")
     parser.add_argument("--warp-backend", default="auto", choices=["auto", "cv2", "torch"])
+    parser.add_argument("--renderer", default="warp", help="warp or font")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="torch/OpenCV CPU threads, as the CLI sets them (1)")
@@ -159,12 +160,13 @@ def main() -> None:
         args.audio = speech_of_length(args.audio, args.speech_seconds, Path(scratch.name))
 
     use_cpu_threads(args.threads)
-    overrides = {"renderer_config": {"warp_backend": args.warp_backend}, "device": args.device}
+    renderer_config = {"warp_backend": args.warp_backend} if args.renderer == "warp" else {}
+    overrides = {"renderer": args.renderer, "renderer_config": renderer_config, "device": args.device}
     pipeline = load_pipeline(args.pipeline, overrides=overrides)
     image = load_image(args.image)
     print(f"machine: {cpu_name()}, {os.cpu_count()} cores, {platform.platform()}")
     print(f"torch {torch.__version__}: {torch.get_num_threads()} threads, cv2 threads {cv2.getNumThreads()} (set once, as the CLI does)")
-    print(f"settings: pipeline={args.pipeline} device={args.device} warp={args.warp_backend} image={args.image} audio={args.audio} seed={args.seed}")
+    print(f"settings: pipeline={args.pipeline} renderer={args.renderer} device={args.device} warp={args.warp_backend} image={args.image} audio={args.audio} seed={args.seed}")
     pipeline.load_source(square(image, 256), pipeline.parse_options({}))  # warm-up: model load, imports
     header = f"{'size':>5} {'frames':>6} {'face s':>7} {'audio s':>7} {'motion s':>8} {'render s':>8} {'encode s':>8} {'render fps':>10} {'e2e s':>7} {'e2e fps':>7} {'audio s':>7}"
     print(header)
@@ -177,7 +179,7 @@ def main() -> None:
             f"{r['encode']:>8.2f} {r['render_fps']:>10.1f} {r['end_to_end']:>7.2f} {r['end_to_end_fps']:>7.1f} {r['audio_seconds']:>7.2f}"
         )
         if args.cli:
-            seconds = cli_seconds(args.pipeline, image, args.audio, size, args.seed)
+            seconds = cli_seconds(args.pipeline, image, args.audio, size, args.seed, args.renderer)
             print(f"  CLI at {size} px: {seconds:.2f} s for {r['audio_seconds']:.1f} s of speech = {seconds / r['audio_seconds']:.2f}x its duration "
                   f"({r['frames'] / seconds:.0f} frames/s; start-up, imports, models and mp4 included: "
                   f"{seconds - r['end_to_end']:.1f} s beyond the stages above)")  # fmt: skip
@@ -187,7 +189,7 @@ def main() -> None:
         for name, seconds in peer_seconds().items():
             print(f"  {name}: {seconds * 1000:.0f} ms/frame ({1 / seconds:.2f} fps)")
         for row in rows:
-            print(f"  ours, {args.pipeline} render at {row['size']} px: {1000 / row['render_fps']:.1f} ms/frame ({row['render_fps']:.0f} fps)")
+            print(f"  ours, {args.pipeline} ({args.renderer}) render at {row['size']} px: {1000 / row['render_fps']:.1f} ms/frame ({row['render_fps']:.0f} fps)")
     scratch.cleanup()
 
 

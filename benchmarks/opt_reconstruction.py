@@ -78,16 +78,22 @@ def main() -> None:
             inputs = PoseControlInputs(row.image, clip, pose_video=clip)
             videos["opt"] = str(opt(inputs, seed=args.seed, pose_anchor="first-frame").save(out / f"{name}_opt.mp4"))
             for kind, video in videos.items():
-                summary = evaluate_video(video, source=row.image, reference=clip, audio=clip).summary
-                figures = {k: summary.get(k) for k in FIGURES}
-                for k, v in figures.items():
-                    if v is not None:
-                        table.setdefault(kind, {}).setdefault(k, []).append(v)
-                print(f"{name:24s} {kind:9s} " + "  ".join(f"{k} {_fmt(v)}" for k, v in figures.items()), flush=True)
+                compare_to_clip(table, kind, name, video, row.image, clip)
     print("\nmean over clips (worst clip):")
     for kind, figures in table.items():
         worst = {k: (min(v) if k in ("psnr", "ssim") else max(v)) for k, v in figures.items()}
         print(f"  {kind:9s} " + "  ".join(f"{k} {np.mean(v):.2f} ({worst[k]:.2f})" for k, v in figures.items()))
+
+
+def compare_to_clip(table: dict, kind: str, name: str, video: str, image: str, clip: str) -> None:
+    """Evaluate `video` against the real `clip` (first frame `image`), print its row and add its
+    figures to table[kind][figure]."""
+    summary = evaluate_video(video, source=image, reference=clip, audio=clip).summary
+    figures = {k: summary.get(k) for k in FIGURES}
+    for k, v in figures.items():
+        if v is not None:
+            table.setdefault(kind, {}).setdefault(k, []).append(v)
+    print(f"{name:24s} {kind:9s} " + "  ".join(f"{k} {_fmt(v)}" for k, v in figures.items()), flush=True)
 
 
 def _fmt(value) -> str:

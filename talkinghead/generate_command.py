@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
@@ -184,6 +185,17 @@ def pipeline_from_args(args: argparse.Namespace, kind: str, default: str | None)
         raise InputError(f"{args.config}: {exc}" if args.config else str(exc)) from exc
 
 
+def renderer_threads(pipeline) -> None:
+    """Give the CPU threads the pipeline's renderer asks for (Renderer.cli_threads); the command
+    line set one at start-up."""
+    from .process_setup import use_cpu_threads
+
+    renderer = getattr(pipeline, "renderer", None)
+    wanted = getattr(renderer, "cli_threads", 1)
+    if renderer is not None and wanted != 1 and str(getattr(renderer, "device", "cpu")).startswith("cpu"):
+        use_cpu_threads(wanted or os.cpu_count() or 1)
+
+
 def run(args: argparse.Namespace) -> int:
     from .io.video import check_output_path
 
@@ -197,6 +209,7 @@ def run(args: argparse.Namespace) -> int:
             check_motion_path(sample_path(args.save_motion, seed, len(runs)))
     with input_limits(args, task), pipeline_from_args(args, task.kind, task.default) as pipeline:
         refuse_foreign_flags(args, pipeline.name)
+        renderer_threads(pipeline)
         inputs = pipeline.inputs_class.from_mapping(values_of(args, pipeline.inputs_class), where="command line")
         options = values_of(args, pipeline.options_class)
         replay = replayed_motion(args.motion, pipeline) if args.motion else None  # checked before any work

@@ -56,6 +56,7 @@ PIPELINES: Registry = Registry(
     {
         "baseline": "talkinghead.pipelines.baseline:BaselinePipeline",
         "osm": "talkinghead.pipelines.osm:OSMPipeline",
+        "font": "talkinghead.pipelines.font:FontPipeline",
         "opt": "talkinghead.pipelines.opt:OPTPipeline",
         "mfr": "talkinghead.pipelines.mfr:MFRPipeline",
     },
@@ -74,7 +75,10 @@ EXPRESSION_BASES: Registry = Registry(
         "learned": "talkinghead.facemodel.learned_basis:LearnedBasis",
     },
 )
-RENDERERS: Registry = Registry("renderer", {"warp": "talkinghead.render.warp:WarpRenderer"})
+RENDERERS: Registry = Registry(
+    "renderer",
+    {"warp": "talkinghead.render.warp:WarpRenderer", "font": "talkinghead.render.font.renderer:FontRenderer"},
+)
 
 DEFAULT_PIPELINE = "osm"
 DEFAULT_RENDERER = "warp"

@@ -24,7 +24,7 @@ from talkinghead.io.checkpoint import (
 from talkinghead.io.package_data import package_data_dir
 
 ROOT = Path(__file__).resolve().parents[1]
-SHIPPED = ("expression_pca", "audio2exp", "osm", "articulation", "audio2exp_v2")
+SHIPPED = ("expression_pca", "audio2exp", "osm", "articulation", "audio2exp_v2", "font_renderer", "font_pose", "font_keypoints")
 DEMO_FILES = ("astronaut.png", "speech.wav")
 
 

@@ -20,6 +20,11 @@ class Renderer(ABC):
     config_class: ClassVar[type]
     #: the motion format this renderer takes (one of facemodel.face_model.MOTION_FORMATS)
     accepts: ClassVar[str] = "basis_coefficients"
+    #: CPU threads the command line renders this renderer with (None = every core). One suits
+    #: the warp renderer: its per-frame work is small and the encoder runs on the other core;
+    #: the font renderer's network is most of the run and renders twice as fast on 2 cores
+    #: (benchmarks/bench_generate.py --threads).
+    cli_threads: ClassVar[int | None] = 1
 
     def __init__(self, config: Any, face_model: FaceModel, device: str = "cpu"):
         self.config = config if config is not None else self.config_class()

@@ -7,6 +7,9 @@
     talkinghead train audio2exp-v2 --videos DIR --out checkpoints/audio2exp_v2 [--articulation DIR] [--hold-out NAME ...]
     talkinghead train mfr --from-monologues DIR --out checkpoints/mfr [--hold-out NAME ...]   (constructed listeners)
     talkinghead train mfr --pairs DIR --out DIR                          (real pairs in the ViCo layout)
+    talkinghead train font-renderer --videos DIR --out checkpoints/font_renderer [--hold-out NAME ...] [--minutes 90]
+    talkinghead train font-pose --videos DIR --out checkpoints/font_pose [--hold-out NAME ...] [--steps N]
+    talkinghead train font-keypoints --videos DIR --out checkpoints/font_keypoints [--hold-out NAME ...] [--steps N]
     torchrun --nproc_per_node N -m talkinghead train osm ...   (data-parallel, see distributed.py)
 
 Each video is tracked once; tracks are cached in DIR/.talkinghead-cache (or --cache).
@@ -55,6 +58,35 @@ def add_parser(commands) -> None:
         "--articulation", default=None, help="articulation table fitted without the held-out people (default: the shipped checkpoints/articulation)"
     )
     add_mfr_parser(models)
+    add_font_renderer_parser(models)
+    add_font_motion_parsers(models)
+
+
+def add_font_renderer_parser(models) -> None:
+    m = models.add_parser("font-renderer", help="learn FONT's neural renderer from talking videos (self-supervised; CPU: --minutes 90)")
+    m.add_argument("--videos", required=True, help="folder of talking videos (one face each)")
+    m.add_argument("--out", required=True, help="run and checkpoint folder (resumes from its last state)")
+    m.add_argument("--cache", default=None, help="where to cache face tracks and face crops (default: VIDEOS/.talkinghead-cache)")
+    m.add_argument("--hold-out", nargs="+", default=[], metavar="NAME", help="clips or people kept for validation (every clip of the person)")
+    m.add_argument("--steps", type=int, default=None, help="optimisation steps (default from FontRendererTrainConfig)")
+    m.add_argument("--minutes", type=float, default=None, help="stop and save after this wall time")
+    m.add_argument("--frames-per-clip", type=int, default=None, help="frames cut from each clip")
+    m.add_argument("--perceptual-weights", default=None, metavar="PATH", help="VGG-19 weights (torchvision's vgg19 state dict) for a perceptual loss; none ship")
+    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--device", default="cpu", help="cpu or cuda")
+
+
+def add_font_motion_parsers(models) -> None:
+    for name, text in (("font-pose", "FONT's head-pose CVAE"), ("font-keypoints", "FONT's keypoint predictor (residual on the content mouth)")):
+        m = models.add_parser(name, help=f"learn {text} from talking videos (CPU, under a minute)")
+        m.add_argument("--videos", required=True, help="folder of talking videos with their own audio")
+        m.add_argument("--out", required=True, help="checkpoint folder to write (config.json, model.safetensors, CARD.md)")
+        m.add_argument("--cache", default=None, help="where to cache face tracks and phones (default: VIDEOS/.talkinghead-cache)")
+        m.add_argument("--hold-out", nargs="+", default=None, metavar="NAME",
+                       help="clips or people kept for validation (default: news_anchor_de studio_man_a hdtf_markey)")
+        m.add_argument("--steps", type=int, default=None, help="optimisation steps (default from the recipe's train config)")
+        m.add_argument("--seed", type=int, default=0)
+        m.add_argument("--device", default="cpu", help="cpu or cuda")
 
 
 def add_mfr_parser(models) -> None:
@@ -79,6 +111,8 @@ def run(args: argparse.Namespace) -> int:
     started = time.time()
     if args.model == "mfr":
         return train_mfr_command(args, started)
+    if args.model == "font-renderer":
+        return train_font_renderer_command(args, started)
     clips = load_talking_clips(args.videos, args.cache)
     recipes = {
         "expression-basis": train_basis_command,
@@ -86,6 +120,8 @@ def run(args: argparse.Namespace) -> int:
         "osm": train_osm_command,
         "articulation": train_articulation_command,
         "audio2exp-v2": train_audio2exp_v2_command,
+        "font-pose": train_font_pose_command,
+        "font-keypoints": train_font_keypoints_command,
     }
     return recipes[args.model](args, clips, started)
 
@@ -225,4 +261,66 @@ def train_mfr_command(args, started: float) -> int:
     held = "-" if last["val_loss"] is None else f"{last['val_loss']:.3f}"
     print(f"wrote {out}: {len(train)} examples, {report['train_windows']} windows, loss {last['train_loss']:.3f}, "
           f"held-out {held} ({report['total_seconds']:.0f} s)")
+    return 0
+
+
+def train_font_renderer_command(args, started: float) -> int:
+    from dataclasses import replace
+
+    from . import distributed
+    from .font_renderer_recipe import RUN_FILES, FontRendererTrainConfig, font_renderer_card, load_font_clips, split_clips, train_font_renderer
+
+    cfg = FontRendererTrainConfig(seed=args.seed, device=args.device, minutes=args.minutes)
+    changes = {"steps": args.steps, "frames_per_clip": args.frames_per_clip, "perceptual_weights": args.perceptual_weights}
+    cfg = replace(cfg, **{k: v for k, v in changes.items() if v is not None})
+    train, val = split_clips(load_font_clips(args.videos, args.cache, cfg.crop, cfg.frames_per_clip), args.hold_out)
+    dist = distributed.start(args.device)
+    try:
+        model, report = train_font_renderer(train, val, cfg, Path(args.out), dist=dist)
+    finally:
+        dist.close()
+    if not dist.is_main:
+        return 0
+    # The checkpoint replaces the folder; the run's config and resumable state stay in it.
+    kept = {f.name: f.read_bytes() for f in (Path(args.out) / name for name in RUN_FILES) if f.is_file()}
+    out = save_trained(model, report, args.out, started)
+    for name, data in kept.items():
+        (out / name).write_bytes(data)
+    (out / "CARD.md").write_text(font_renderer_card(report))
+    held = f"held-out face PSNR {report['val_face_psnr']:.2f} dB (mesh flow alone {report['val_face_psnr_mesh_only']:.2f})" if val else "no clips held out"
+    print(f"wrote {out}: {report['steps_done']} steps, {held} ({report['total_seconds']:.0f} s)")
+    return 0
+
+
+def font_train_config(cfg_class, args):
+    from dataclasses import replace
+
+    cfg = cfg_class(seed=args.seed, device=args.device)
+    changes = {"steps": args.steps, "hold_out": tuple(args.hold_out) if args.hold_out is not None else None}
+    return replace(cfg, **{k: v for k, v in changes.items() if v is not None})
+
+
+def train_font_pose_command(args, clips, started: float) -> int:
+    from .font_pose_recipe import FontPoseTrainConfig, font_pose_card, train_font_pose
+
+    model, report = train_font_pose(clips, font_train_config(FontPoseTrainConfig, args))
+    out = save_trained(model, report, args.out, started)
+    (out / "CARD.md").write_text(font_pose_card(report, args.videos))
+    held = report["held_out"].values()
+    summary = f"held-out seeds 0-1 RMSE {sum(r['seed_rmse_deg'] for r in held) / max(len(held), 1):.2f} deg" if held else "no clips held out"
+    print(f"wrote {out}: {len(report['train_clips'])} clips, {summary} ({report['total_seconds']:.0f} s)")
+    return 0
+
+
+def train_font_keypoints_command(args, clips, started: float) -> int:
+    from .font_keypoints_recipe import FontKeypointsTrainConfig, font_keypoints_card, train_font_keypoints
+
+    cache = args.cache or str(Path(args.videos) / ".talkinghead-cache")
+    model, report = train_font_keypoints(clips, font_train_config(FontKeypointsTrainConfig, args), phone_cache=cache)
+    out = save_trained(model, report, args.out, started)
+    (out / "CARD.md").write_text(font_keypoints_card(report, args.videos))
+    held = report["held_out"].values()
+    summary = (f"held-out lip-gap r {sum(r['r'] for r in held) / len(held):.2f} (content mouth alone "
+               f"{sum(r['r_content'] for r in held) / len(held):.2f})") if held else "no clips held out"
+    print(f"wrote {out}: {len(report['train_clips'])} clips, {summary} ({report['total_seconds']:.0f} s)")
     return 0
