@@ -40,6 +40,7 @@ from talkinghead.eval import metrics  # noqa: E402
 from talkinghead.eval.dlib_models import face_embedding  # noqa: E402
 from talkinghead.eval.evaluate import analyse_source  # noqa: E402
 from talkinghead.eval.tracking import track_video  # noqa: E402
+from talkinghead.motion.opt import upright_changes  # noqa: E402
 from talkinghead.pipelines.inputs import PoseControlInputs, TalkingHeadInputs  # noqa: E402
 
 AXES = ("yaw", "pitch", "roll")
@@ -127,7 +128,8 @@ def main() -> None:
                 generated, reference = track_video(made, embeddings=0), track_video(video, embeddings=0)
                 ref = on_grid(reference.poses, reference.fps, generated.num_frames, generated.fps)
                 row = {"run": name, **following(generated.poses, ref), "identity": identity(made, face)[0]}
-                asked = result.motion.rotation.astype(np.float64)  # the reference as opt tracked it (FaceMesh)
+                # The pose opt asked for, as the upright changes the evaluator reads (FaceMesh's tracking).
+                asked = upright_changes(result.motion.rotation, opt.face_model.frame(result.source).rotation)
                 row["r_rendered"] = following(generated.poses, asked)["r_mean"]
                 row["r_trackers"] = following(ref, asked)["r_mean"]
                 rows.append(row)

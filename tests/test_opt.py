@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import torch
 import pytest
 
 from talkinghead.errors import InputError, NoFaceError
 from talkinghead.io.audio import write_wav
-from talkinghead.motion.opt import PoseCurves, controlled_pose, mirrored_index, read_pose_file, reference_pose
+from talkinghead.motion.opt import PoseCurves, controlled_pose, mirrored_index, read_pose_file, reference_pose, retargeted_rotation, upright_changes
 from talkinghead.pipelines.inputs import PoseControlInputs
 from talkinghead.types import AudioClip, MotionSequence, RenderedChunk
 
@@ -148,8 +149,24 @@ def test_reference_yaw_is_retargeted_in_degrees(yaw_video):
     assert 7 < pose.rotation[:, 0].max() < 14
     assert np.abs(pose.rotation[:, 1:]).max() < 3
     assert pose.scale.max() == pytest.approx(1.1, abs=0.04)
-    neutral = reference_pose(path, pivot)  # relative to its median pose
+    neutral = reference_pose(path, pivot)  # relative to its median pose, read by the perspective fit
     assert np.median(neutral.rotation, axis=0) == pytest.approx(np.zeros(3), abs=1e-4)
+    assert np.corrcoef(neutral.rotation[:, 0], rotation[:, 0])[0, 1] > 0.95
+    assert np.abs(neutral.rotation[:, 1:]).max() < 3
+    similarity = reference_pose(path, pivot, rotation_fit="similarity")
+    assert np.abs(similarity.rotation - neutral.rotation).max() > 0.1  # the two fits differ
+
+
+def test_retargeting_puts_the_upright_changes_on_the_photos_rest_pose():
+    from talkinghead.face.rotation import upright_matrix
+
+    changes = np.array([[0.0, 0.0, 0.0], [10.0, 0.0, 0.0], [0.0, 0.0, 6.0], [-8.0, 4.0, 3.0]], np.float32)
+    for rest_angles in ([0.0, 0.0, 0.0], [0.0, -13.0, 0.0], [25.0, 10.0, -8.0]):
+        rest = upright_matrix(torch.tensor(rest_angles, dtype=torch.float64))
+        angles = retargeted_rotation(changes, rest.numpy())
+        assert angles.dtype == np.float32 and angles.shape == (4, 3)
+        assert upright_changes(angles, rest.numpy()) == pytest.approx(changes, abs=1e-4)
+    assert np.abs(retargeted_rotation(changes[:1], np.eye(3))).max() < 1e-9  # rest stays rest
 
 
 def test_a_reference_without_a_face_is_a_clear_error(tmp_path):
@@ -177,6 +194,15 @@ def speech(tmp_path_factory):
     return path
 
 
+def upright_changes_of(result) -> np.ndarray:
+    """(T, 3) how the rendered head's upright yaw, pitch, roll differ from the photo's rest pose."""
+    from talkinghead.facemodel.frame import canonical_shape
+    from talkinghead.face.layout import get_layout
+
+    rest = canonical_shape(result.source.landmarks, get_layout(result.source.layout))[0].rotation
+    return upright_changes(result.motion.rotation, rest)
+
+
 def test_the_head_follows_a_short_reference_looped(opt, portrait_path, speech, yaw_video):
     path, rotation = yaw_video
     result = opt(PoseControlInputs(str(portrait_path), str(speech), pose_video=str(path)), seed=0, fps=10.0, pose_anchor="first-frame")
@@ -186,7 +212,7 @@ def test_the_head_follows_a_short_reference_looped(opt, portrait_path, speech, y
     assert np.allclose(yaw[16:24], yaw[14:6:-1], atol=1e-4)
     half = opt(PoseControlInputs(str(portrait_path), str(speech), pose_video=str(path)), seed=0, fps=10.0,
                pose_anchor="first-frame", pose_scale=0.5)  # fmt: skip
-    assert np.allclose(half.motion.rotation, 0.5 * result.motion.rotation, atol=1e-4)
+    assert np.allclose(upright_changes_of(half), 0.5 * upright_changes_of(result), atol=1e-4)
     assert np.array_equal(half.motion.expression, result.motion.expression)  # the pose leaves the mouth alone
 
 
@@ -195,8 +221,9 @@ def test_pose_file_drives_the_head_and_still_overrides(opt, portrait_path, speec
     pose.write_text("time,yaw,pitch\n0,0,0\n1.2,20,5\n")
     inputs = PoseControlInputs(str(portrait_path), str(speech), pose=str(pose))
     result = opt(inputs, seed=3, fps=10.0)
-    assert result.motion.rotation[12, 0] == pytest.approx(20, abs=1e-3) and result.motion.rotation[12, 1] == pytest.approx(5, abs=1e-3)
-    assert np.allclose(result.motion.rotation[12:, 0], 20, atol=1e-3)  # held after the last keyframe
+    # The photo turns by what the file says, as a viewer reads it (upright angles).
+    assert upright_changes_of(result)[12] == pytest.approx([20, 5, 0], abs=1e-3)
+    assert np.allclose(upright_changes_of(result)[12:, 0], 20, atol=1e-3)  # held after the last keyframe
     assert np.allclose(opt(inputs, seed=3, fps=10.0, still=True).motion.rotation, 0)
     assert result.provenance.inputs["pose"] == str(pose)
 

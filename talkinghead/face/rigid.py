@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 
@@ -48,12 +49,24 @@ def fit_similarity(points: np.ndarray, reference: np.ndarray, weights: np.ndarra
     return SimilarityFit(rotation, scale, translation)
 
 
+@dataclass(frozen=True)
+class StableFit:
+    """A clip aligned on its steadiest points.
+
+    fit: the per-frame similarity transforms. mean_shape: (N, 3) the aligned frames' mean (an
+    improved reference). rigid: (N,) bool, the points the fit used.
+    """
+
+    fit: SimilarityFit
+    mean_shape: np.ndarray
+    rigid: np.ndarray
+
+
 def stable_point_fit(
     points: np.ndarray, reference: np.ndarray, candidates: np.ndarray, keep: float = 0.4, rounds: int = 2
-) -> tuple[SimilarityFit, np.ndarray]:
+) -> StableFit:
     """Align every frame to `reference`, using the `keep` share of `candidates` ((K,) indices)
-    that deform least over the clip. Returns the fit and the (N,) mean shape of the aligned
-    frames (an improved reference)."""
+    that deform least over the clip."""
     weights = np.zeros(len(reference))
     weights[candidates] = 1.0
     for _ in range(rounds):
@@ -65,4 +78,32 @@ def stable_point_fit(
         weights = np.zeros(len(reference))
         weights[candidates[spread[candidates] <= limit]] = 1.0
     fit = fit_similarity(points, reference, weights)
-    return fit, fit.to_reference(points).mean(axis=0)
+    return StableFit(fit, fit.to_reference(points).mean(axis=0), weights > 0)
+
+
+def perspective_rotations(points: np.ndarray, model: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
+    """(T, 3, 3) rotations of a rigid `model` that put it on each frame's 2-D `points` through
+    a pinhole camera (cv2.solvePnP; focal length = the image width, centre = the image's).
+
+    Unlike fit_similarity this uses no per-frame depth: FaceMesh predicts each frame's z anew,
+    and that prediction jitters and leaks into yaw and pitch, while its x, y are what the
+    network places best. The model's axes are the points' (x right, y down, z away from the
+    camera), so a frame posed like the model gives about the identity.
+
+    points: (T, K, 2) pixels; model: (K, 3) any units (only its shape matters).
+    """
+    height, width = image_size
+    camera = np.array([[width, 0, width / 2], [0, width, height / 2], [0, 0, 1]], dtype=np.float64)
+    model = np.ascontiguousarray(model - model.mean(axis=0), dtype=np.float64)
+    out = np.empty((len(points), 3, 3))
+    guess = None
+    for t, frame in enumerate(np.ascontiguousarray(points, dtype=np.float64)):
+        if guess is None:
+            _, rvec, tvec = cv2.solvePnP(model, frame, camera, None, flags=cv2.SOLVEPNP_EPNP)
+            guess = (rvec, tvec)
+        # Starting from the previous frame's answer keeps a sequence on one branch of the fit.
+        _, rvec, tvec = cv2.solvePnP(model, frame, camera, None, guess[0].copy(), guess[1].copy(),
+                                     useExtrinsicGuess=True, flags=cv2.SOLVEPNP_ITERATIVE)  # fmt: skip
+        guess = (rvec, tvec)
+        out[t] = cv2.Rodrigues(rvec)[0]
+    return out

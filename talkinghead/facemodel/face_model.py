@@ -19,7 +19,7 @@ from ..face.layout import get_layout
 from ..registry import EXPRESSION_BASES
 from ..types import SourceFace
 from .basis import ExpressionBasis
-from .frame import canonical_shape
+from .frame import FaceFrame, canonical_shape
 
 log = logging.getLogger("talkinghead")
 
@@ -80,6 +80,10 @@ class FaceModel:
     def canonical(self, source: SourceFace) -> np.ndarray:
         """(N, 3) float64 the source's landmarks in its own canonical face frame."""
         return canonical_shape(source.landmarks, get_layout(source.layout))[1]
+
+    def frame(self, source: SourceFace) -> FaceFrame:
+        """The source's face frame: where the renderers put the canonical face in the photo."""
+        return canonical_shape(source.landmarks, get_layout(source.layout))[0]
 
     def own_expression(self, source: SourceFace) -> np.ndarray:
         """(E,) float32 the photo's own expression coefficients (basis.estimate), which motion

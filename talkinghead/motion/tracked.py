@@ -9,6 +9,7 @@ coefficients are absolute (0 = mouth closed, as the speaker holds it at rest).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import torch
@@ -16,7 +17,7 @@ from scipy.ndimage import gaussian_filter1d
 
 from ..facemodel.frame import canonical_shape
 from ..face.layout import LandmarkLayout, get_layout
-from ..face.rigid import stable_point_fit
+from ..face.rigid import perspective_rotations, stable_point_fit
 from ..face.rotation import euler_angles
 from ..types import FaceTrack, MotionSequence
 from ..facemodel.face_model import FaceModel
@@ -28,6 +29,15 @@ from ..facemodel.geometric_basis import inner_lip_gap
 class TrackAnalysisConfig:
     pose_smoothing: float = 1.0
     """Gaussian sigma in frames for head pose (FaceMesh pose jitters by about a degree)."""
+    rotation_fit: Literal["similarity", "perspective"] = "similarity"
+    """How head rotation is read from the landmarks. "similarity": each frame's 3-D points
+    (FaceMesh's predicted depth included) aligned to the clip's rest shape. "perspective": the
+    rest shape's rigid points fitted to each frame's 2-D points through a pinhole camera, with
+    no per-frame depth. On 12 real clips the perspective fit agrees better with dlib's
+    independent 68-point reading (mean r over yaw/pitch/roll 0.85 against 0.82;
+    benchmarks/pose_tracker_agreement.py), but it reads smaller angles than the renderers'
+    FaceMesh geometry needs to remake a clip. The opt pipeline reads another person's pose
+    video with it (motion.opt.ANCHOR_ROTATION_FIT); training data keeps "similarity"."""
     shape_smoothing: float = 0.5
     """Gaussian sigma in frames for expression; small, because lip closures last 2-3 frames."""
     closed_mouth_share: float = 0.15
@@ -70,8 +80,13 @@ def analyse_track(track: FaceTrack, config: TrackAnalysisConfig | None = None) -
     layout = get_layout(track.layout)
     points = track.landmarks.astype(np.float64)
     _, first = canonical_shape(points[int(np.argmax(track.found))], layout)
-    fit, mean_shape = stable_point_fit(points, first, rigid_candidates(layout))
-    rotation = smooth_rotations(fit.rotation, cfg.pose_smoothing)
+    stable = stable_point_fit(points, first, rigid_candidates(layout))
+    fit = stable.fit
+    if cfg.rotation_fit == "perspective":
+        raw = perspective_rotations(points[:, stable.rigid, :2], stable.mean_shape[stable.rigid], track.image_size)
+    else:
+        raw = fit.rotation
+    rotation = smooth_rotations(raw, cfg.pose_smoothing)
     scale = gaussian_filter1d(fit.scale, cfg.pose_smoothing) if cfg.pose_smoothing else fit.scale
     center = points.mean(axis=1)
     if cfg.pose_smoothing:

@@ -23,7 +23,7 @@ from ..errors import InputError
 from ..face.tracking import TrackerConfig
 from ..io.video import probe_video
 from ..motion.baseline import BaselineMotion, BaselineMotionConfig
-from ..motion.opt import PoseCurves, controlled_pose, read_pose_file, reference_pose
+from ..motion.opt import PoseCurves, controlled_pose, read_pose_file, reference_pose, retargeted_rotation
 from ..types import AudioClip, MotionSequence, SourceFace
 from .base import GenerateOptions, TalkingHeadPipeline
 from .config import PipelineConfig
@@ -53,8 +53,12 @@ class OPTMotionConfig:
     """Mouth and blinks (the baseline's content mouth; its head settings are not used)."""
     tracker: TrackerConfig = field(default_factory=lambda: TrackerConfig(max_size=512))
     """How the pose video's face is tracked (frames shrunk to 512 px: pose needs no more)."""
+    rotation_fit: Literal["by-anchor", "similarity", "perspective"] = "by-anchor"
+    """How the pose video's head rotation is read from its landmarks (TrackAnalysisConfig);
+    by-anchor: motion.opt.ANCHOR_ROTATION_FIT, the fit measured best for each anchor."""
     pose_gain: tuple[float, float, float] = (1.0, 1.0, 1.0)
-    """Gain on yaw, pitch, roll as rendered (the reference's pose itself is taken as tracked)."""
+    """Gain on the upright yaw, pitch, roll changes as rendered (the reference's pose itself is
+    taken as tracked)."""
 
 
 @dataclass(frozen=True)
@@ -125,7 +129,8 @@ class OPTPipeline(TalkingHeadPipeline):
             expression_scale=options.expression_scale, mouth=options.mouth, transcript=transcript,
         )  # fmt: skip
         if pose is not None:
-            motion.rotation[:] = pose.rotation[: len(motion)] * np.asarray(self.config.motion.pose_gain, np.float32)
+            changes = pose.rotation[: len(motion)] * np.asarray(self.config.motion.pose_gain, np.float32)
+            motion.rotation[:] = retargeted_rotation(changes, self.face_model.frame(source).rotation)
             motion.translation[:] = pose.translation[: len(motion)]
             motion.scale[:] = pose.scale[: len(motion)]
         motion.meta = {"pipeline": "opt", "seed": seed, "still": pose is None, "mouth": motion.meta.get("mouth"),
@@ -154,8 +159,10 @@ class OPTPipeline(TalkingHeadPipeline):
     def video_pose(self, inputs: PoseControlInputs, options: OPTOptions) -> PoseCurves | None:
         if inputs.pose_video is None:
             return None
+        fit = self.config.motion.rotation_fit
         return reference_pose(inputs.pose_video, self.face_model.pivot, anchor=options.pose_anchor,
-                              tracker=self.config.motion.tracker, backend=self.face_backend)  # fmt: skip
+                              tracker=self.config.motion.tracker, backend=self.face_backend,
+                              rotation_fit=None if fit == "by-anchor" else fit)  # fmt: skip
 
 
 def _name(value) -> str | None:
