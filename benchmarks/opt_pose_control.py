@@ -2,7 +2,7 @@
 
     python benchmarks/opt_pose_control.py --faces F.jpg [F2.jpg ...] --pose-videos V.mp4 [V2.mp4 ...]
                                           [--audio A.wav] [--out DIR] [--pose-gain Y P R]
-                                          [--sweep-yaw 25] [--seed 0]
+                                          [--sweep-yaw 25] [--seed 0] [--renderer warp|font]
 
 Pose following: every face is driven by every pose video (another person's real talking clip;
 its own soundtrack is the speech unless --audio is given). The evaluator's dlib pose proxies
@@ -111,13 +111,16 @@ def main() -> None:
     parser.add_argument("--pose-gain", nargs=3, type=float, default=None, metavar=("YAW", "PITCH", "ROLL"))
     parser.add_argument("--sweep-yaw", type=float, default=25.0, help="0 = skip the large-pose identity check")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--renderer", default=None, help="default: the pipeline's (warp)")
     args = parser.parse_args()
 
     out = Path(args.out or tempfile.mkdtemp(prefix="opt_pose_"))
     out.mkdir(parents=True, exist_ok=True)
-    overrides = {"motion": {"pose_gain": args.pose_gain}} if args.pose_gain else None
+    overrides = {"motion": {"pose_gain": args.pose_gain}} if args.pose_gain else {}
+    if args.renderer:
+        overrides["renderer"] = args.renderer
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, python {platform.python_version()}; "
-          f"pose gain {args.pose_gain or 'default'}, seed {args.seed}, videos in {out}")  # fmt: skip
+          f"pose gain {args.pose_gain or 'default'}, renderer {args.renderer or 'default'}, seed {args.seed}, videos in {out}")  # fmt: skip
     rows = []
     with load_pipeline("opt", overrides=overrides) as opt:
         for face in args.faces:
