@@ -25,6 +25,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from talkinghead.eval.metrics import pearson  # noqa: E402
 from talkinghead.eval.tracking import track_video as evaluator_track  # noqa: E402
 from talkinghead.face.tracking import track_video as facemesh_track  # noqa: E402
 from talkinghead.face.rotation import upright_angles  # noqa: E402
@@ -33,11 +34,6 @@ from talkinghead.pipelines.opt import OPTMotionConfig  # noqa: E402
 
 AXES = ("yaw", "pitch", "roll")
 FITS = ("similarity", "perspective")
-
-
-def correlation(a: np.ndarray, b: np.ndarray) -> float:
-    ok = np.isfinite(a) & np.isfinite(b)
-    return float(np.corrcoef(a[ok], b[ok])[0, 1])
 
 
 def main() -> None:
@@ -55,7 +51,7 @@ def main() -> None:
             tracked = analyse_track(track, TrackAnalysisConfig(rotation_fit=fit))
             rotation = upright_angles(torch.from_numpy(tracked.rotation)).numpy()  # as opt reads a pose video
             n = min(len(rotation), len(evaluator))
-            rs = [correlation(evaluator[:n, k], rotation[:n, k]) for k in range(3)]
+            rs = [pearson(evaluator[:n, k], rotation[:n, k]) for k in range(3)]
             table[fit].append(rs)
             stds = "/".join(f"{np.std(rotation[:, k]):.1f}" for k in range(3))
             parts.append(f"{fit}: r " + "/".join(f"{r:.2f}" for r in rs) + f" (std {stds})")
